@@ -1,0 +1,77 @@
+package api
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/perch-hq/perch/users"
+)
+
+// Who may call what. Everyone signed in reads the office model; only admins
+// write it. Device accounts (kiosk) do not read the people directory.
+var (
+	signedIn = allow(users.RoleAdmin, users.RoleEmployee, users.RoleReception, users.RoleKiosk)
+	people   = allow(users.RoleAdmin, users.RoleEmployee, users.RoleReception)
+	admins   = allow(users.RoleAdmin)
+)
+
+// routes registers every route of the server, in one place.
+func (s *Server) routes() {
+	app := s.app
+	app.Use(s.observe, securityHeaders)
+
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+	app.Get("/", s.index)
+
+	v1 := app.Group("/api/v1")
+	route := func(method, path string, rs roleSet, h fiber.Handler) {
+		v1.Add(method, path, s.authorize(rs), h)
+	}
+	get, post, patch, del := fiber.MethodGet, fiber.MethodPost, fiber.MethodPatch, fiber.MethodDelete
+
+	route(get, "/me", signedIn, s.me)
+
+	route(get, "/sites", signedIn, s.listSites)
+	route(post, "/sites", admins, s.createSite)
+	route(get, "/sites/:id", signedIn, byID(s.Floorplans.GetSite))
+	route(patch, "/sites/:id", admins, s.updateSite)
+	route(del, "/sites/:id", admins, deleteByID(s.Floorplans.DeleteSite))
+
+	route(get, "/sites/:id/floors", signedIn, listUnder(s.Floorplans.ListFloors))
+	route(post, "/sites/:id/floors", admins, s.createFloor)
+	route(get, "/floors/:id", signedIn, byID(s.Floorplans.GetFloor))
+	route(patch, "/floors/:id", admins, s.updateFloor)
+	route(del, "/floors/:id", admins, deleteByID(s.Floorplans.DeleteFloor))
+
+	route(get, "/floors/:id/zones", signedIn, listUnder(s.Floorplans.ListZones))
+	route(post, "/floors/:id/zones", admins, s.createZone)
+	route(get, "/zones/:id", signedIn, byID(s.Floorplans.GetZone))
+	route(patch, "/zones/:id", admins, s.updateZone)
+	route(del, "/zones/:id", admins, deleteByID(s.Floorplans.DeleteZone))
+
+	route(get, "/floors/:id/desks", signedIn, listUnder(s.Floorplans.ListDesks))
+	route(post, "/floors/:id/desks", admins, s.createDesk)
+	route(post, "/floors/:id/desks/bulk", admins, s.createDeskRow)
+	route(get, "/desks/:id", signedIn, byID(s.Floorplans.GetDesk))
+	route(patch, "/desks/:id", admins, s.updateDesk)
+	route(del, "/desks/:id", admins, deleteByID(s.Floorplans.DeleteDesk))
+
+	route(get, "/floors/:id/rooms", signedIn, listUnder(s.Floorplans.ListRooms))
+	route(post, "/floors/:id/rooms", admins, s.createRoom)
+	route(get, "/rooms/:id", signedIn, byID(s.Floorplans.GetRoom))
+	route(patch, "/rooms/:id", admins, s.updateRoom)
+	route(del, "/rooms/:id", admins, deleteByID(s.Floorplans.DeleteRoom))
+
+	route(get, "/users", people, s.listUsers)
+	route(post, "/users", admins, s.createUser)
+	route(get, "/users/:id", people, byID(s.Users.GetUser))
+	route(patch, "/users/:id", admins, s.updateUser)
+	route(del, "/users/:id", admins, deleteByID(s.Users.DeleteUser))
+	route(post, "/users/:id/tokens", admins, s.mintToken)
+
+	route(get, "/teams", people, s.listTeams)
+	route(post, "/teams", admins, s.createTeam)
+	route(get, "/teams/:id", people, byID(s.Users.GetTeam))
+	route(patch, "/teams/:id", admins, s.updateTeam)
+	route(del, "/teams/:id", admins, deleteByID(s.Users.DeleteTeam))
+}

@@ -1,0 +1,91 @@
+// Package api is Perch's HTTP interface and the only package that imports
+// Fiber. It holds the route table (routes.go), the middleware, the one map
+// from error codes to HTTP statuses (errors.go) and the request and response
+// shapes. Handlers decode, call a feature package, and encode; they hold no
+// business rules.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/perch-hq/perch/database"
+	"github.com/perch-hq/perch/floorplans"
+	"github.com/perch-hq/perch/users"
+)
+
+// Deps is what the API needs; cmd/perch builds it.
+type Deps struct {
+	DB         *database.DB
+	Users      *users.Service
+	Floorplans *floorplans.Service
+	Logger     *slog.Logger
+	// Bootstrap, when non-nil, accepts PERCH_BOOTSTRAP_TOKEN as an admin.
+	Bootstrap *users.BootstrapAuth
+	// PublicURL is where clients reach Perch (for links).
+	PublicURL string
+	// Version is the build's version string.
+	Version string
+	// RequestTimeout bounds each request's work (0: 30 s).
+	RequestTimeout time.Duration
+}
+
+// Server is the HTTP API.
+type Server struct {
+	Deps
+	log   *slog.Logger
+	app   *fiber.App
+	ready atomic.Bool
+}
+
+// Limits of the HTTP server.
+const (
+	bodyLimit    = 8 << 20 // plan images later; JSON bodies are held to maxJSONBody
+	readTimeout  = 30 * time.Second
+	writeTimeout = 60 * time.Second
+	idleTimeout  = 120 * time.Second
+)
+
+// New builds the API with every route registered. It starts not ready;
+// call SetReady when the process may take traffic.
+func New(d Deps) *Server {
+	s := &Server{Deps: d, log: d.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.RequestTimeout == 0 {
+		s.RequestTimeout = 30 * time.Second
+	}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "perch",
+		DisableStartupMessage: true,
+		// Values from the request (params, headers, body) are copied, so a
+		// handler may keep them after it returns.
+		Immutable:    true,
+		BodyLimit:    bodyLimit,
+		ReadTimeout:  readTimeout,
+		WriteTimeout: writeTimeout,
+		IdleTimeout:  idleTimeout,
+		ErrorHandler: s.handleError,
+		// Case- and slash-exact routing: one URL per resource.
+		StrictRouting: true,
+		CaseSensitive: true,
+	})
+	s.routes()
+	return s
+}
+
+// App returns the Fiber app (for Listener and tests).
+func (s *Server) App() *fiber.App { return s.app }
+
+// SetReady flips readiness (/readyz answers 503 while false).
+func (s *Server) SetReady(v bool) { s.ready.Store(v) }
+
+// Shutdown stops accepting connections and waits for in-flight requests.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.app.ShutdownWithContext(ctx)
+}

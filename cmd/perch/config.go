@@ -1,0 +1,142 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is every setting, read from the environment. Fields tagged secret
+// are masked wherever the config is printed.
+type Config struct {
+	Addr            string        `env:"PERCH_ADDR"`
+	PublicURL       string        `env:"PERCH_PUBLIC_URL"`
+	DataDir         string        `env:"PERCH_DATA_DIR"`
+	DatabaseURL     string        `env:"PERCH_DATABASE_URL" secret:"password"`
+	Demo            string        `env:"PERCH_DEMO"`
+	BootstrapToken  string        `env:"PERCH_BOOTSTRAP_TOKEN" secret:"all"`
+	LogLevel        string        `env:"PERCH_LOG_LEVEL"`
+	LogFormat       string        `env:"PERCH_LOG_FORMAT"`
+	ShutdownTimeout time.Duration `env:"PERCH_SHUTDOWN_TIMEOUT"`
+}
+
+// loadConfig reads and validates the configuration; every problem is named.
+func loadConfig(getenv func(string) string) (Config, error) {
+	c := Config{
+		Addr:            ":8080",
+		DataDir:         "./data",
+		Demo:            "auto",
+		LogLevel:        "info",
+		LogFormat:       "text",
+		ShutdownTimeout: 20 * time.Second,
+	}
+	str := func(dst *string, key string) {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			*dst = v
+		}
+	}
+	str(&c.Addr, "PERCH_ADDR")
+	str(&c.PublicURL, "PERCH_PUBLIC_URL")
+	str(&c.DataDir, "PERCH_DATA_DIR")
+	str(&c.DatabaseURL, "PERCH_DATABASE_URL")
+	str(&c.Demo, "PERCH_DEMO")
+	c.BootstrapToken = strings.TrimSpace(getenv("PERCH_BOOTSTRAP_TOKEN"))
+	str(&c.LogLevel, "PERCH_LOG_LEVEL")
+	str(&c.LogFormat, "PERCH_LOG_FORMAT")
+
+	var errs []error
+	if v := strings.TrimSpace(getenv("PERCH_SHUTDOWN_TIMEOUT")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > 10*time.Minute {
+			errs = append(errs, fmt.Errorf("PERCH_SHUTDOWN_TIMEOUT=%q: want a duration like 20s (at most 10m)", v))
+		} else {
+			c.ShutdownTimeout = d
+		}
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil || port == "" {
+		errs = append(errs, fmt.Errorf("PERCH_ADDR=%q: want host:port or :port, like :8080", c.Addr))
+	}
+	if c.PublicURL == "" {
+		h := host
+		if h == "" || h == "0.0.0.0" || h == "::" {
+			h = "localhost"
+		}
+		c.PublicURL = "http://" + net.JoinHostPort(h, port)
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("PERCH_PUBLIC_URL=%q: want an absolute http(s) URL, like https://perch.example.com", c.PublicURL))
+	}
+	switch c.Demo {
+	case "auto", "true", "false":
+	default:
+		errs = append(errs, fmt.Errorf("PERCH_DEMO=%q: want auto, true or false", c.Demo))
+	}
+	if d := c.DatabaseURL; d != "" && !strings.HasPrefix(d, "postgres://") && !strings.HasPrefix(d, "postgresql://") &&
+		!strings.HasPrefix(d, "sqlite:") && !strings.HasPrefix(d, "file:") {
+		errs = append(errs, errors.New("PERCH_DATABASE_URL: want empty (embedded SQLite in PERCH_DATA_DIR), postgres://… or sqlite:PATH"))
+	} else if strings.HasPrefix(d, "postgres") {
+		if _, err := url.Parse(d); err != nil {
+			errs = append(errs, errors.New("PERCH_DATABASE_URL is not a valid URL"))
+		}
+	}
+	if t := c.BootstrapToken; t != "" && len(t) < 24 {
+		errs = append(errs, errors.New("PERCH_BOOTSTRAP_TOKEN: use at least 24 random characters (for example: openssl rand -hex 24)"))
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("PERCH_LOG_FORMAT=%q: want text or json", c.LogFormat))
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("invalid configuration:\n  %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("PERCH_LOG_LEVEL=%q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// Masked returns the configuration as key/value pairs safe to print: the
+// database password is redacted and the bootstrap token shown only as set.
+func (c Config) Masked() []any {
+	db := "embedded SQLite in " + c.DataDir
+	if c.DatabaseURL != "" {
+		db = c.DatabaseURL
+		if u, err := url.Parse(c.DatabaseURL); err == nil {
+			db = u.Redacted()
+		}
+	}
+	boot := "unset"
+	if c.BootstrapToken != "" {
+		boot = "set (masked)"
+	}
+	return []any{
+		"PERCH_ADDR", c.Addr, "PERCH_PUBLIC_URL", c.PublicURL, "PERCH_DATA_DIR", c.DataDir,
+		"PERCH_DATABASE_URL", db, "PERCH_DEMO", c.Demo, "PERCH_BOOTSTRAP_TOKEN", boot,
+		"PERCH_LOG_LEVEL", c.LogLevel, "PERCH_LOG_FORMAT", c.LogFormat, "PERCH_SHUTDOWN_TIMEOUT", c.ShutdownTimeout.String(),
+	}
+}
+
+// newLogger builds the process logger (to stderr; stdout is for what a
+// person asked to see, like demo tokens).
+func newLogger(c Config, w io.Writer) *slog.Logger {
+	level, _ := parseLevel(c.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

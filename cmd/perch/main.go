@@ -1,0 +1,217 @@
+// Command perch is the one Perch binary: the server and its admin commands.
+//
+//	perch [serve]               serve the API (the default)
+//	perch migrate [up|status]   apply or list schema migrations
+//	perch demo                  load the demo office and print sign-in tokens
+//	perch token --email ADDR    mint an API token for a user
+//	perch version
+//
+// Configuration comes from PERCH_* environment variables (see README.md).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/perch-hq/perch/database"
+	"github.com/perch-hq/perch/demo"
+	"github.com/perch-hq/perch/migrations"
+	"github.com/perch-hq/perch/users"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "perch:", err)
+		os.Exit(1)
+	}
+}
+
+// errUsage marks a usage error (already explained to the user).
+var errUsage = errors.New("usage error")
+
+// run is the whole program; main only wires the process to it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv, stdout, stderr)
+	case "migrate":
+		return migrateCmd(ctx, args, getenv, stdout, stderr)
+	case "demo":
+		return demoCmd(ctx, args, getenv, stdout, stderr)
+	case "token":
+		return tokenCmd(ctx, args, getenv, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "perch", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
+	return errUsage
+}
+
+const usage = `Usage: perch [command]
+
+Commands:
+  serve                 serve the API and web app (default)
+  migrate [up|status]   apply pending schema migrations, or list them
+  demo                  load the demo office ("Berlin HQ") and print sign-in tokens
+  token --email ADDR    mint an API token for a user and print it
+  version               print the version
+
+Configuration is read from PERCH_* environment variables; see README.md.
+`
+
+// openDB loads the config, opens the database and applies migrations.
+func openDB(ctx context.Context, getenv func(string) string, stderr io.Writer) (Config, *database.DB, error) {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return cfg, nil, err
+	}
+	log := newLogger(cfg, stderr)
+	db, err := database.Open(ctx, database.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
+	if err != nil {
+		return cfg, nil, err
+	}
+	if _, err := migrations.Up(ctx, db.SQL(), string(db.Dialect()), log); err != nil {
+		db.Close()
+		return cfg, nil, err
+	}
+	return cfg, db, nil
+}
+
+func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	sub := "up"
+	if len(args) > 0 {
+		sub = args[0]
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	db, err := database.Open(ctx, database.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch sub {
+	case "up":
+		res, err := migrations.Up(ctx, db.SQL(), string(db.Dialect()), log)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s database at %s: schema version %d -> %d (%d applied)\n",
+			db.Dialect(), db.Location, res.From, res.To, len(res.Applied))
+		return nil
+	case "status":
+		st, err := migrations.Status(ctx, db.SQL(), string(db.Dialect()))
+		if err != nil {
+			return err
+		}
+		for _, m := range st {
+			when := "pending"
+			if !m.AppliedAt.IsZero() {
+				when = "applied " + m.AppliedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(stdout, "%-40s %s\n", m.Source.Path, when)
+		}
+		return nil
+	}
+	fmt.Fprintf(stderr, "perch migrate: unknown subcommand %q (want up or status)\n", sub)
+	return errUsage
+}
+
+func demoCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	cfg, db, err := openDB(ctx, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	loaded, err := demo.Loaded(ctx, db)
+	if err != nil {
+		return err
+	}
+	if loaded {
+		fmt.Fprintln(stdout, "The demo office is already loaded.")
+	} else {
+		o, err := demo.Load(ctx, db)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Loaded the demo office %q: %d floors, %d zones, %d desks, %d rooms, %d people in %d teams.\n",
+			o.Site.Name, len(o.Floors), len(o.Zones), len(o.Desks), len(o.Rooms), len(o.Users)-1, len(o.Teams))
+	}
+	tokens, err := demo.MintTokens(ctx, users.NewService(db))
+	if err != nil {
+		return err
+	}
+	printTokens(stdout, cfg.PublicURL, tokens)
+	return nil
+}
+
+func tokenCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "the user's email address (required)")
+	label := fs.String("label", "cli", "a label to recognise the token by")
+	ttl := fs.Duration("ttl", 0, "lifetime, like 720h (0: no expiry)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *email == "" {
+		fmt.Fprintln(stderr, "perch token: --email is required")
+		fs.Usage()
+		return errUsage
+	}
+	_, db, err := openDB(ctx, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := users.NewService(db)
+	u, err := svc.GetUserByEmail(ctx, *email)
+	if err != nil {
+		return fmt.Errorf("no user with email %s", *email)
+	}
+	plain, _, err := svc.MintToken(ctx, u.ID, *label, *ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, plain)
+	return nil
+}
+
+// printTokens shows the demo sign-ins to the person who started Perch.
+func printTokens(w io.Writer, publicURL string, tokens []demo.Token) {
+	if len(tokens) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nDemo sign-in tokens (new at every start; mint lasting ones with `perch token --email ADDR`):")
+	for _, t := range tokens {
+		fmt.Fprintf(w, "  %-10s %-42s %s\n", t.Role, t.Name+" <"+t.Email+">", t.Token)
+	}
+	fmt.Fprintf(w, "\nTry:\n  curl -H \"Authorization: Bearer %s\" %s/api/v1/sites\n\n", tokens[0].Token, publicURL)
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/perch-hq/perch"
+	"github.com/perch-hq/perch/api"
+	"github.com/perch-hq/perch/database"
+	"github.com/perch-hq/perch/demo"
+	"github.com/perch-hq/perch/floorplans"
+	"github.com/perch-hq/perch/migrations"
+	"github.com/perch-hq/perch/users"
+)
+
+// serve runs the server until ctx is cancelled (SIGINT/SIGTERM), then stops
+// being ready, drains in-flight requests and closes the database.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	log.Info("starting perch", append([]any{"version", version}, cfg.Masked()...)...)
+
+	db, err := database.Open(ctx, database.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := migrations.Up(ctx, db.SQL(), string(db.Dialect()), log)
+	if err != nil {
+		return err
+	}
+	log.Info("database ready", "dialect", db.Dialect(), "location", db.Location, "schema_version", res.To)
+
+	userSvc := users.NewService(db)
+	tokens, err := prepareDemo(ctx, cfg, db, userSvc, log)
+	if err != nil {
+		return err
+	}
+
+	srv := api.New(api.Deps{
+		DB:         db,
+		Users:      userSvc,
+		Floorplans: floorplans.NewService(db),
+		Logger:     log,
+		Bootstrap:  users.NewBootstrapAuth(cfg.BootstrapToken),
+		PublicURL:  cfg.PublicURL,
+		Version:    version,
+	})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	if getenv("PERCH_PUBLIC_URL") == "" && srv.PublicURL != "" {
+		// Derived from PERCH_ADDR: use the port actually bound (PERCH_ADDR=:0).
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		u, _ := url.Parse(cfg.PublicURL)
+		cfg.PublicURL = u.Scheme + "://" + net.JoinHostPort(u.Hostname(), port)
+		srv.PublicURL = cfg.PublicURL
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.App().Listener(ln) }()
+	srv.SetReady(true)
+	log.Info("serving", "addr", ln.Addr().String(), "url", cfg.PublicURL)
+	fmt.Fprintf(stdout, "Perch %s is serving at %s (listening on %s)\n", version, cfg.PublicURL, ln.Addr())
+	printTokens(stdout, cfg.PublicURL, tokens)
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	srv.SetReady(false)
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		return fmt.Errorf("drain requests: %w", err)
+	}
+	if err := <-serveErr; err != nil {
+		return fmt.Errorf("server stopped: %w", err)
+	}
+	log.Info("stopped cleanly")
+	return nil
+}
+
+// prepareDemo loads the demo office when PERCH_DEMO asks for it and returns
+// fresh sign-in tokens when the demo office is present.
+func prepareDemo(ctx context.Context, cfg Config, db *database.DB, svc *users.Service, log *slog.Logger) ([]demo.Token, error) {
+	if cfg.Demo == "false" {
+		return nil, nil
+	}
+	loaded, err := demo.Loaded(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	if !loaded {
+		load := cfg.Demo == "true"
+		if cfg.Demo == "auto" && db.Dialect() == database.SQLite {
+			if load, err = demo.Empty(ctx, db); err != nil {
+				return nil, err
+			}
+		}
+		if !load {
+			return nil, nil
+		}
+		start := time.Now()
+		o, err := demo.Load(ctx, db)
+		switch {
+		case perch.ErrorCode(err) == perch.ECONFLICT:
+			log.Info("demo office loaded by another process") // a replica starting at the same time
+		case err != nil:
+			return nil, fmt.Errorf("load demo office: %w", err)
+		default:
+			log.Info("demo office loaded", "site", o.Site.Name, "desks", len(o.Desks), "rooms", len(o.Rooms),
+				"users", len(o.Users), "duration", time.Since(start))
+		}
+	}
+	tokens, err := demo.MintTokens(ctx, svc)
+	if errors.Is(err, context.Canceled) {
+		return nil, err
+	}
+	return tokens, err
+}
