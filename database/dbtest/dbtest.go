@@ -153,6 +153,17 @@ func OpenSQLite(t testing.TB) *database.DB {
 // the test ends), for tests that start whole servers.
 func URL(t testing.TB) string {
 	t.Helper()
+	return createDatabase(t, pg.template)
+}
+
+// EmptyURL returns the URL of a fresh PostgreSQL database with no schema.
+func EmptyURL(t testing.TB) string {
+	t.Helper()
+	return createDatabase(t, "template0")
+}
+
+func createDatabase(t testing.TB, template string) string {
+	t.Helper()
 	if pg.reason != "" {
 		if Required() {
 			t.Fatalf("PostgreSQL is required here but unavailable: %s", pg.reason)
@@ -165,7 +176,7 @@ func URL(t testing.TB) string {
 	pg.mu.Lock()
 	var err error
 	for range 20 { // the template may be briefly busy
-		if err = pg.exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, pg.template)); err == nil ||
+		if err = pg.exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, template)); err == nil ||
 			!strings.Contains(err.Error(), "being accessed by other users") {
 			break
 		}

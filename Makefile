@@ -1,0 +1,29 @@
+# Perch — the commands a developer runs.
+#
+#   make test    the whole suite, race detector on, on SQLite and on a
+#                throwaway PostgreSQL cluster the tests start themselves
+#                (or the server PERCH_TEST_DATABASE_URL names)
+#   make run     serve on the embedded SQLite with the demo office
+#   make build   build ./bin/perch
+
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: test vet run build clean
+
+test: vet
+	$(GO) test -race ./...
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+run:
+	$(GO) run ./cmd/perch
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o bin/perch ./cmd/perch
+
+clean:
+	rm -rf bin data

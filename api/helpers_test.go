@@ -1,0 +1,187 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/perch-hq/perch/api"
+	"github.com/perch-hq/perch/database"
+	"github.com/perch-hq/perch/database/dbtest"
+	"github.com/perch-hq/perch/demo"
+	"github.com/perch-hq/perch/floorplans"
+	"github.com/perch-hq/perch/users"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+
+// bootstrapToken is the PERCH_BOOTSTRAP_TOKEN of the test servers.
+const bootstrapToken = "bootstrap-token-for-tests-0123456789"
+
+// env is a real API server on a real database holding the demo office.
+type env struct {
+	t      *testing.T
+	db     *database.DB
+	srv    *api.Server
+	tokens map[users.Role]string
+	logs   *syncBuffer
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newEnv(t *testing.T, db *database.DB) *env {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := demo.Load(ctx, db); err != nil {
+		t.Fatalf("load demo: %v", err)
+	}
+	us := users.NewService(db)
+	toks, err := demo.MintTokens(ctx, us)
+	if err != nil {
+		t.Fatalf("mint demo tokens: %v", err)
+	}
+	e := &env{t: t, db: db, tokens: map[users.Role]string{}, logs: &syncBuffer{}}
+	for _, tk := range toks {
+		e.tokens[tk.Role] = tk.Token
+	}
+	e.srv = api.New(api.Deps{
+		DB: db, Users: us, Floorplans: floorplans.NewService(db),
+		Logger:    slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Bootstrap: users.NewBootstrapAuth(bootstrapToken),
+		PublicURL: "http://perch.test", Version: "test",
+	})
+	e.srv.SetReady(true)
+	return e
+}
+
+// with returns the env bound to a subtest's t.
+func (e *env) with(t *testing.T) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
+// listen serves the app on a loopback port and returns its base URL.
+func (e *env) listen() string {
+	e.t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	go func() { _ = e.srv.App().Listener(ln) }()
+	e.t.Cleanup(func() { _ = e.srv.App().Shutdown() })
+	return "http://" + ln.Addr().String()
+}
+
+// response is what a test looks at.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("response is not a JSON object: %v: %s", err, r.Body)
+	}
+	return m
+}
+
+// items decodes a list response's items.
+func (r response) items(t *testing.T) []map[string]any {
+	t.Helper()
+	var l struct {
+		Items []map[string]any `json:"items"`
+	}
+	if err := json.Unmarshal(r.Body, &l); err != nil {
+		t.Fatalf("not a list: %v: %s", err, r.Body)
+	}
+	return l.Items
+}
+
+// req sends one request. as is a role ("" for no token) or a raw token via
+// the "token:" prefix.
+func (e *env) req(method, path, as, body string, header ...string) response {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	r := httptest.NewRequest(method, path, rd)
+	if body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	switch {
+	case strings.HasPrefix(as, "token:"):
+		r.Header.Set("Authorization", "Bearer "+strings.TrimPrefix(as, "token:"))
+	case as != "":
+		tok, ok := e.tokens[users.Role(as)]
+		if !ok {
+			e.t.Fatalf("no token for role %q", as)
+		}
+		r.Header.Set("Authorization", "Bearer "+tok)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
+	res, err := e.srv.App().Test(r, -1)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// must asserts the status and returns the JSON object.
+func (e *env) must(want int, r response) map[string]any {
+	e.t.Helper()
+	if r.Status != want {
+		e.t.Fatalf("status %d, want %d: %s", r.Status, want, r.Body)
+	}
+	if len(r.Body) == 0 {
+		return nil
+	}
+	return r.json(e.t)
+}
+
+// counts returns the number of rows of every office and people table.
+func (e *env) counts() map[string]int64 {
+	e.t.Helper()
+	out := map[string]int64{}
+	for _, table := range []string{"sites", "floors", "zones", "desks", "rooms", "users", "teams", "tokens", "bookings"} {
+		var n int64
+		if err := e.db.Conn(context.Background()).Table(table).Count(&n).Error; err != nil {
+			e.t.Fatal(err)
+		}
+		out[table] = n
+	}
+	return out
+}

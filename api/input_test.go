@@ -1,0 +1,156 @@
+package api_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/perch-hq/perch/database"
+	"github.com/perch-hq/perch/database/dbtest"
+	"github.com/perch-hq/perch/demo"
+)
+
+// Bad input is a 4xx problem+json naming the field, never a 500 or a panic,
+// and writes nothing.
+func TestBadInput(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		e := newEnv(t, db)
+		site := "/api/v1/sites/" + demo.SiteID
+		floor := demo.ID("floor", "0")
+		floor1 := demo.ID("floor", "1")
+		desk := "/api/v1/desks/" + demo.ID("desk", "1A-01")
+		room := "/api/v1/rooms/" + demo.ID("room", "Spree")
+		otherFloorZone := demo.ID("zone", "Quiet zone")
+		big := `{"name":"` + strings.Repeat("a", 1<<20+10) + `"}`
+
+		cases := []struct {
+			name, method, path, body string
+			ctype                    string // "" means application/json when there is a body
+			status                   int
+			code, field              string
+		}{
+			{"malformed JSON", "POST", "/api/v1/sites", `{"name":`, "", 400, "validation_failed", ""},
+			{"not an object", "POST", "/api/v1/sites", `["Berlin"]`, "", 400, "validation_failed", ""},
+			{"trailing data", "POST", "/api/v1/sites", `{"name":"A","timezone":"UTC"} {}`, "", 400, "validation_failed", ""},
+			{"empty body", "POST", "/api/v1/sites", ` `, "", 400, "validation_failed", ""},
+			{"unknown field", "POST", "/api/v1/sites", `{"name":"A","timezone":"UTC","colour":"red"}`, "", 400, "validation_failed", "colour"},
+			{"wrong type string", "POST", "/api/v1/sites", `{"name":42,"timezone":"UTC"}`, "", 400, "validation_failed", "name"},
+			{"wrong type number", "POST", "/api/v1/sites/" + demo.SiteID + "/floors", `{"name":"F","width":"wide","height":10}`, "", 400, "validation_failed", "width"},
+			{"fraction for a whole number", "POST", site + "/floors", `{"name":"F","level":1.5,"width":10,"height":10}`, "", 400, "validation_failed", "level"},
+			{"number out of range", "POST", site + "/floors", `{"name":"F","level":1e40,"width":10,"height":10}`, "", 400, "validation_failed", "level"},
+			{"null for a required field", "PATCH", site, `{"name":null}`, "", 400, "validation_failed", "name"},
+			{"unknown timezone", "POST", "/api/v1/sites", `{"name":"Mars","timezone":"Mars/Olympus_Mons"}`, "", 400, "validation_failed", "timezone"},
+			{"Local timezone", "POST", "/api/v1/sites", `{"name":"Here","timezone":"Local"}`, "", 400, "validation_failed", "timezone"},
+			{"missing timezone", "POST", "/api/v1/sites", `{"name":"Nowhere"}`, "", 400, "validation_failed", "timezone"},
+			{"missing name", "POST", "/api/v1/sites", `{"timezone":"UTC"}`, "", 400, "validation_failed", "name"},
+			{"control characters", "POST", "/api/v1/sites", `{"name":"A\u0000B","timezone":"UTC"}`, "", 400, "validation_failed", "name"},
+			{"patch to a bad timezone", "PATCH", site, `{"timezone":"Europe/Nowhere"}`, "", 400, "validation_failed", "timezone"},
+			{"negative width", "POST", site + "/floors", `{"name":"F","width":-10,"height":10}`, "", 400, "validation_failed", "width"},
+			{"zero height", "POST", site + "/floors", `{"name":"F","width":10,"height":0}`, "", 400, "validation_failed", "height"},
+			{"shrink plan under desks", "PATCH", "/api/v1/floors/" + floor, `{"width":100}`, "", 400, "validation_failed", "width"},
+			{"negative x", "POST", "/api/v1/floors/" + floor + "/desks", `{"code":"N-1","x":-1,"y":5}`, "", 400, "validation_failed", "x"},
+			{"desk off the plan", "POST", "/api/v1/floors/" + floor + "/desks", `{"code":"N-1","x":5,"y":99999}`, "", 400, "validation_failed", "y"},
+			{"desk without x", "POST", "/api/v1/floors/" + floor + "/desks", `{"code":"N-1","y":5}`, "", 400, "validation_failed", "x"},
+			{"bad desk code", "POST", "/api/v1/floors/" + floor + "/desks", `{"code":"no spaces","x":5,"y":5}`, "", 400, "validation_failed", "code"},
+			{"bad amenity", "POST", "/api/v1/floors/" + floor + "/desks", `{"code":"N-1","x":5,"y":5,"amenities":["Big Screen!"]}`, "", 400, "validation_failed", "amenities[0]"},
+			{"zone of another floor", "POST", "/api/v1/floors/" + floor + "/desks", `{"code":"N-1","x":5,"y":5,"zone_id":"` + otherFloorZone + `"}`, "", 400, "validation_failed", "zone_id"},
+			{"zone id not an id", "PATCH", desk, `{"zone_id":"zone-7"}`, "", 400, "validation_failed", "zone_id"},
+			{"assigned user missing", "PATCH", desk, `{"assigned_user_id":"` + database.NewID() + `"}`, "", 400, "validation_failed", "assigned_user_id"},
+			{"duplicate desk code", "POST", "/api/v1/floors/" + floor1 + "/desks", `{"code":"1A-01","x":5,"y":5}`, "", 409, "conflict", "code"},
+			{"rename to a taken code", "PATCH", desk, `{"code":"1A-02"}`, "", 409, "conflict", "code"},
+			{"bulk count zero", "POST", "/api/v1/floors/" + floor + "/desks/bulk", `{"prefix":"Z-","count":0,"x":1,"y":1}`, "", 400, "validation_failed", "count"},
+			{"bulk row runs off the plan", "POST", "/api/v1/floors/" + floor + "/desks/bulk", `{"prefix":"Z-","count":30,"x":4000,"y":10,"step_x":100}`, "", 400, "validation_failed", "x"},
+			{"bulk row hits a taken code", "POST", "/api/v1/floors/" + floor + "/desks/bulk", `{"prefix":"1A-","first":9,"count":5,"x":10,"y":10,"step_x":10}`, "", 409, "conflict", "code"},
+			{"room zero capacity", "POST", "/api/v1/floors/" + floor + "/rooms", `{"name":"Box","capacity":0,"x":1,"y":1,"width":10,"height":10}`, "", 400, "validation_failed", "capacity"},
+			{"room off the plan", "PATCH", room, `{"width":999999}`, "", 400, "validation_failed", "width"},
+			{"bad id in path", "GET", "/api/v1/sites/123", "", "", 400, "validation_failed", "id"},
+			{"sql in id", "GET", "/api/v1/desks/1'%20OR%201=1", "", "", 400, "validation_failed", "id"},
+			{"unknown id", "GET", "/api/v1/floors/" + database.NewID(), "", "", 404, "not_found", ""},
+			{"floor of unknown site", "POST", "/api/v1/sites/" + database.NewID() + "/floors", `{"name":"F","width":10,"height":10}`, "", 404, "not_found", ""},
+			{"limit not a number", "GET", "/api/v1/sites?limit=ten", "", "", 400, "validation_failed", "limit"},
+			{"limit too large", "GET", "/api/v1/sites?limit=100000", "", "", 400, "validation_failed", "limit"},
+			{"limit zero", "GET", "/api/v1/sites?limit=0", "", "", 400, "validation_failed", "limit"},
+			{"forged cursor", "GET", "/api/v1/sites?cursor=eyJrIjoxfQ", "", "", 400, "validation_failed", "cursor"},
+			{"bad team filter", "GET", "/api/v1/users?team_id=engineering", "", "", 400, "validation_failed", "team_id"},
+			{"bad role filter", "GET", "/api/v1/users?role=root", "", "", 400, "validation_failed", "role"},
+			{"invalid email", "POST", "/api/v1/users", `{"email":"not-an-email","name":"X"}`, "", 400, "validation_failed", "email"},
+			{"display-name email", "POST", "/api/v1/users", `{"email":"X <x@example.com>","name":"X"}`, "", 400, "validation_failed", "email"},
+			{"invalid role", "POST", "/api/v1/users", `{"email":"x@example.com","name":"X","role":"root"}`, "", 400, "validation_failed", "role"},
+			{"duplicate email", "POST", "/api/v1/users", `{"email":"Emil.Engel@example.com","name":"Emil 2"}`, "", 409, "conflict", "email"},
+			{"unknown team", "POST", "/api/v1/users", `{"email":"x@example.com","name":"X","team_id":"` + database.NewID() + `"}`, "", 400, "validation_failed", "team_id"},
+			{"duplicate team", "POST", "/api/v1/teams", `{"name":"Design"}`, "", 409, "conflict", "name"},
+			{"negative token ttl", "POST", "/api/v1/users/" + demo.ID("user", demo.EmployeeEmail) + "/tokens", `{"ttl_hours":-1}`, "", 400, "validation_failed", "ttl_hours"},
+			{"token for unknown user", "POST", "/api/v1/users/" + database.NewID() + "/tokens", `{}`, "", 404, "not_found", ""},
+			{"site with floors", "DELETE", site, "", "", 409, "conflict", ""},
+			{"floor with desks", "DELETE", "/api/v1/floors/" + floor, "", "", 409, "conflict", ""},
+			{"form body", "POST", "/api/v1/sites", `name=x`, "application/x-www-form-urlencoded", 415, "unsupported_media_type", ""},
+			{"body over 1 MiB", "POST", "/api/v1/sites", big, "", 413, "payload_too_large", ""},
+			{"unknown route", "GET", "/api/v1/nope", "", "", 404, "not_found", ""},
+			{"wrong method", "PUT", "/api/v1/sites", "", "", 405, "method_not_allowed", ""},
+		}
+		before := e.counts()
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				e := e.with(t)
+				var hdr []string
+				if c.ctype != "" {
+					hdr = []string{"Content-Type", c.ctype}
+				}
+				r := e.req(c.method, c.path, "admin", c.body, hdr...)
+				if r.Status != c.status {
+					t.Fatalf("status %d, want %d: %.300s", r.Status, c.status, r.Body)
+				}
+				if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+					t.Fatalf("Content-Type %q, want application/problem+json", ct)
+				}
+				p := r.json(t)
+				if p["code"] != c.code {
+					t.Errorf("code %v, want %s (%v)", p["code"], c.code, p["detail"])
+				}
+				if c.field != "" && p["field"] != c.field {
+					t.Errorf("field %v, want %s (%v)", p["field"], c.field, p["detail"])
+				}
+				if p["status"] != float64(c.status) || p["title"] == "" || p["detail"] == "" ||
+					!strings.HasSuffix(fmt.Sprint(p["type"]), "#"+c.code) || p["request_id"] == "" {
+					t.Errorf("incomplete problem document: %v", p)
+				}
+			})
+		}
+		if after := e.counts(); !maps.Equal(before, after) {
+			t.Fatalf("bad input wrote something: before %v, after %v", before, after)
+		}
+		if strings.Contains(e.logs.String(), "panic") {
+			t.Fatalf("a request panicked:\n%s", e.logs.String())
+		}
+	})
+}
+
+// A body over the server's own limit is refused by Fiber before any handler
+// runs (as soon as Content-Length is read); it must still be a problem+json 413.
+func TestBodyOverServerLimit(t *testing.T) {
+	e := newEnv(t, dbtest.OpenSQLite(t))
+	base := e.listen()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/sites HTTP/1.1\r\nHost: perch\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n{", e.tokens["admin"], 9<<20)
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 413 || res.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(string(body), `"code":"payload_too_large"`) {
+		t.Fatalf("status %d %q: %s", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+}

@@ -1,0 +1,159 @@
+package api_test
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/perch-hq/perch/database"
+	"github.com/perch-hq/perch/database/dbtest"
+	"github.com/perch-hq/perch/users"
+)
+
+// routeRoles is the written contract of who may call what: A admin,
+// E employee, R reception, K kiosk; "public" needs no token. The test below
+// fails when a route is registered that is missing here, or listed here and
+// not registered, so every route is covered.
+var routeRoles = []struct {
+	method, path, roles string
+}{
+	{"GET", "/healthz", "public"},
+	{"GET", "/readyz", "public"},
+	{"GET", "/", "public"},
+	{"GET", "/api/v1/me", "AERK"},
+
+	{"GET", "/api/v1/sites", "AERK"},
+	{"POST", "/api/v1/sites", "A"},
+	{"GET", "/api/v1/sites/:id", "AERK"},
+	{"PATCH", "/api/v1/sites/:id", "A"},
+	{"DELETE", "/api/v1/sites/:id", "A"},
+
+	{"GET", "/api/v1/sites/:id/floors", "AERK"},
+	{"POST", "/api/v1/sites/:id/floors", "A"},
+	{"GET", "/api/v1/floors/:id", "AERK"},
+	{"PATCH", "/api/v1/floors/:id", "A"},
+	{"DELETE", "/api/v1/floors/:id", "A"},
+
+	{"GET", "/api/v1/floors/:id/zones", "AERK"},
+	{"POST", "/api/v1/floors/:id/zones", "A"},
+	{"GET", "/api/v1/zones/:id", "AERK"},
+	{"PATCH", "/api/v1/zones/:id", "A"},
+	{"DELETE", "/api/v1/zones/:id", "A"},
+
+	{"GET", "/api/v1/floors/:id/desks", "AERK"},
+	{"POST", "/api/v1/floors/:id/desks", "A"},
+	{"POST", "/api/v1/floors/:id/desks/bulk", "A"},
+	{"GET", "/api/v1/desks/:id", "AERK"},
+	{"PATCH", "/api/v1/desks/:id", "A"},
+	{"DELETE", "/api/v1/desks/:id", "A"},
+
+	{"GET", "/api/v1/floors/:id/rooms", "AERK"},
+	{"POST", "/api/v1/floors/:id/rooms", "A"},
+	{"GET", "/api/v1/rooms/:id", "AERK"},
+	{"PATCH", "/api/v1/rooms/:id", "A"},
+	{"DELETE", "/api/v1/rooms/:id", "A"},
+
+	{"GET", "/api/v1/users", "AER"},
+	{"POST", "/api/v1/users", "A"},
+	{"GET", "/api/v1/users/:id", "AER"},
+	{"PATCH", "/api/v1/users/:id", "A"},
+	{"DELETE", "/api/v1/users/:id", "A"},
+	{"POST", "/api/v1/users/:id/tokens", "A"},
+
+	{"GET", "/api/v1/teams", "AER"},
+	{"POST", "/api/v1/teams", "A"},
+	{"GET", "/api/v1/teams/:id", "AER"},
+	{"PATCH", "/api/v1/teams/:id", "A"},
+	{"DELETE", "/api/v1/teams/:id", "A"},
+}
+
+var roleLetters = map[byte]users.Role{'A': users.RoleAdmin, 'E': users.RoleEmployee, 'R': users.RoleReception, 'K': users.RoleKiosk}
+
+func TestEveryRouteIsInTheRoleContract(t *testing.T) {
+	e := newEnv(t, dbtest.OpenSQLite(t))
+	var registered, contract []string
+	for _, r := range e.srv.App().GetRoutes(true) {
+		if r.Method == http.MethodHead {
+			continue // Fiber mirrors every GET as HEAD
+		}
+		registered = append(registered, r.Method+" "+r.Path)
+	}
+	for _, r := range routeRoles {
+		contract = append(contract, r.method+" "+r.path)
+	}
+	sort.Strings(registered)
+	sort.Strings(contract)
+	if strings.Join(registered, "\n") != strings.Join(contract, "\n") {
+		t.Fatalf("registered routes and the role contract differ.\nregistered:\n%s\n\ncontract:\n%s",
+			strings.Join(registered, "\n"), strings.Join(contract, "\n"))
+	}
+}
+
+// Every route × every role: no token -> 401, a role not allowed -> 403, an
+// allowed role gets past authorization (whatever the handler then says about
+// the made-up ids and empty bodies; never a 500).
+func TestRouteRoleMatrix(t *testing.T) {
+	e := newEnv(t, dbtest.OpenSQLite(t))
+	missing := database.NewID() // an id that names nothing
+	for _, r := range routeRoles {
+		path := strings.ReplaceAll(r.path, ":id", missing)
+		body := ""
+		if r.method == "POST" || r.method == "PATCH" {
+			body = "{}"
+		}
+		t.Run(r.method+" "+r.path, func(t *testing.T) {
+			anon := e.req(r.method, path, "", body)
+			if r.roles == "public" {
+				if anon.Status >= 400 {
+					t.Fatalf("public route answered %d without a token: %s", anon.Status, anon.Body)
+				}
+				return
+			}
+			if anon.Status != http.StatusUnauthorized {
+				t.Fatalf("no token: status %d, want 401: %s", anon.Status, anon.Body)
+			}
+			if got := anon.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
+				t.Errorf("401 without WWW-Authenticate: Bearer (got %q)", got)
+			}
+			bad := e.req(r.method, path, "token:perch_not-a-real-token", body)
+			if bad.Status != http.StatusUnauthorized {
+				t.Fatalf("bad token: status %d, want 401", bad.Status)
+			}
+			for letter, role := range roleLetters {
+				res := e.req(r.method, path, string(role), body)
+				allowed := strings.IndexByte(r.roles, letter) >= 0
+				switch {
+				case res.Status >= 500:
+					t.Errorf("%s: status %d: %s", role, res.Status, res.Body)
+				case allowed && (res.Status == http.StatusUnauthorized || res.Status == http.StatusForbidden):
+					t.Errorf("%s is allowed but got %d: %s", role, res.Status, res.Body)
+				case !allowed && res.Status != http.StatusForbidden:
+					t.Errorf("%s is not allowed but got %d, want 403", role, res.Status)
+				}
+			}
+		})
+	}
+}
+
+// The bootstrap token acts as an admin.
+func TestBootstrapTokenIsAdmin(t *testing.T) {
+	e := newEnv(t, dbtest.OpenSQLite(t))
+	me := e.must(200, e.req("GET", "/api/v1/me", "token:"+bootstrapToken, ""))
+	if me["role"] != "admin" || me["bootstrap"] != true || me["id"] != nil {
+		t.Fatalf("bootstrap /me = %v", me)
+	}
+	e.must(201, e.req("POST", "/api/v1/teams", "token:"+bootstrapToken, `{"name":"Ops"}`))
+	// A near miss is not the bootstrap token.
+	e.must(401, e.req("GET", "/api/v1/me", "token:"+bootstrapToken+"x", ""))
+}
+
+func TestMe(t *testing.T) {
+	e := newEnv(t, dbtest.OpenSQLite(t))
+	for _, role := range users.Roles {
+		me := e.must(200, e.req("GET", "/api/v1/me", string(role), ""))
+		if me["role"] != string(role) || me["email"] == "" || me["id"] == nil {
+			t.Errorf("%s: /me = %v", role, me)
+		}
+	}
+}
