@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -335,5 +337,45 @@ func TestConfigIsPrintedMasked(t *testing.T) {
 	}
 	if c.PublicURL != "http://localhost:8080" {
 		t.Fatalf("default public URL %q", c.PublicURL)
+	}
+}
+
+// A request in flight when the shutdown signal arrives is completed, not cut
+// off; run returns only after it has been answered.
+func TestShutdownDrainsInFlightRequests(t *testing.T) {
+	base, tokens, stop, _ := startPerch(t, envOf("PERCH_ADDR", "127.0.0.1:0", "PERCH_DATA_DIR", t.TempDir()))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"name":"Drained","timezone":"Europe/Berlin"}`
+	fmt.Fprintf(conn, "POST /api/v1/sites HTTP/1.1\r\nHost: perch\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", tokens["admin"], len(body), body[:10])
+	time.Sleep(100 * time.Millisecond) // the server is now reading this request
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	time.Sleep(300 * time.Millisecond)
+	select {
+	case err := <-stopped:
+		t.Fatalf("perch stopped (%v) while a request was in flight", err)
+	default:
+	}
+	if _, err := io.WriteString(conn, body[10:]); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("in-flight request cut off: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 201 {
+		t.Fatalf("in-flight request answered %d, want 201", res.StatusCode)
+	}
+	conn.Close()
+	if err := <-stopped; err != nil {
+		t.Fatalf("run after drain: %v", err)
 	}
 }
