@@ -289,8 +289,11 @@ func (r *Room) Validate(f *Floor) error {
 	if err := checkLength("height", r.Height); err != nil {
 		return err
 	}
-	if r.X+r.Width > f.Width || r.Y+r.Height > f.Height {
+	if r.X+r.Width > f.Width {
 		return perch.Invalid("width", "the room must lie inside the floor plan (%g × %g)", f.Width, f.Height)
+	}
+	if r.Y+r.Height > f.Height {
+		return perch.Invalid("height", "the room must lie inside the floor plan (%g × %g)", f.Width, f.Height)
 	}
 	a, err := normalizeAmenities("amenities", r.Amenities)
 	r.Amenities = a

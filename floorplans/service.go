@@ -156,15 +156,19 @@ func (s *Service) UpdateFloor(ctx context.Context, id string, apply func(*Floor)
 		if err := v.Validate(); err != nil {
 			return err
 		}
-		var outside int64
-		err := tx.Raw(`SELECT (SELECT COUNT(*) FROM desks WHERE floor_id = ? AND (x > ? OR y > ?)) +
-			(SELECT COUNT(*) FROM rooms WHERE floor_id = ? AND (x + width > ? OR y + height > ?))`,
-			id, v.Width, v.Height, id, v.Width, v.Height).Scan(&outside).Error
+		var out struct{ Wide, Tall int64 }
+		err := tx.Raw(`SELECT
+			(SELECT COUNT(*) FROM desks WHERE floor_id = ? AND x > ?) + (SELECT COUNT(*) FROM rooms WHERE floor_id = ? AND x + width > ?) AS wide,
+			(SELECT COUNT(*) FROM desks WHERE floor_id = ? AND y > ?) + (SELECT COUNT(*) FROM rooms WHERE floor_id = ? AND y + height > ?) AS tall`,
+			id, v.Width, id, v.Width, id, v.Height, id, v.Height).Scan(&out).Error
 		if err != nil {
 			return err
 		}
-		if outside > 0 {
-			return perch.Invalid("width", "%d desk(s) or room(s) would lie outside a %g × %g plan; move them first", outside, v.Width, v.Height)
+		if out.Wide > 0 {
+			return perch.Invalid("width", "%d desk(s) or room(s) would lie outside a plan %g wide; move them first", out.Wide, v.Width)
+		}
+		if out.Tall > 0 {
+			return perch.Invalid("height", "%d desk(s) or room(s) would lie outside a plan %g high; move them first", out.Tall, v.Height)
 		}
 		return nil
 	})
