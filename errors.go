@@ -20,7 +20,10 @@ const (
 	ETOOLARGE        = "payload_too_large" // the request body is over the limit
 	EUNAVAILABLE     = "unavailable"       // a dependency (the database) is down; try again
 	EUNSUPPORTED     = "unsupported_media_type"
-	EBOOKINGCONFLICT = "booking_conflict" // the resource is already booked for an overlapping interval
+	EBOOKINGCONFLICT = "booking_conflict"       // the resource is already booked for an overlapping interval
+	EPRECONDITION    = "precondition_failed"    // If-Match names a version that is no longer current
+	EPRECONDREQUIRED = "precondition_required"  // a change needs If-Match
+	EIDEMPOTENCYKEY  = "idempotency_key_reused" // an Idempotency-Key was reused with a different request
 )
 
 // Error is the one error type that crosses package boundaries. Message is a

@@ -42,6 +42,12 @@ func statusOf(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case perch.EUNSUPPORTED:
 		return http.StatusUnsupportedMediaType
+	case perch.EPRECONDITION:
+		return http.StatusPreconditionFailed
+	case perch.EPRECONDREQUIRED:
+		return http.StatusPreconditionRequired
+	case perch.EIDEMPOTENCYKEY:
+		return http.StatusUnprocessableEntity
 	case perch.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
 	case perch.EINTERNAL:
@@ -66,6 +72,9 @@ var titles = map[string]string{
 	perch.ETOOLARGE:        "Payload too large",
 	perch.EUNSUPPORTED:     "Unsupported media type",
 	perch.EUNAVAILABLE:     "Service unavailable",
+	perch.EPRECONDITION:    "Precondition failed",
+	perch.EPRECONDREQUIRED: "Precondition required",
+	perch.EIDEMPOTENCYKEY:  "Idempotency key reused",
 	perch.EINTERNAL:        "Internal error",
 }
 
@@ -131,6 +140,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		Instance:  c.Path(),
 		Code:      code,
 		RequestID: requestID(c),
+	}
+	if p.Title == "" && strings.HasPrefix(code, "policy_") {
+		p.Title = "Not allowed by the booking policy"
 	}
 	if p.Title == "" {
 		p.Title = http.StatusText(status)

@@ -13,8 +13,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/perch-hq/perch/api"
+	"github.com/perch-hq/perch/booking"
 	"github.com/perch-hq/perch/database"
 	"github.com/perch-hq/perch/database/dbtest"
 	"github.com/perch-hq/perch/demo"
@@ -34,6 +36,28 @@ type env struct {
 	srv    *api.Server
 	tokens map[users.Role]string
 	logs   *syncBuffer
+	clock  *testClock
+}
+
+// testClock is the booking service's clock, settable by tests.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.now.IsZero() {
+		return time.Now().UTC()
+	}
+	return c.now
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t.UTC()
 }
 
 // syncBuffer is a goroutine-safe log sink.
@@ -65,12 +89,13 @@ func newEnv(t *testing.T, db *database.DB) *env {
 	if err != nil {
 		t.Fatalf("mint demo tokens: %v", err)
 	}
-	e := &env{t: t, db: db, tokens: map[users.Role]string{}, logs: &syncBuffer{}}
+	e := &env{t: t, db: db, tokens: map[users.Role]string{}, logs: &syncBuffer{}, clock: &testClock{}}
 	for _, tk := range toks {
 		e.tokens[tk.Role] = tk.Token
 	}
+	fp := floorplans.NewService(db)
 	e.srv = api.New(api.Deps{
-		DB: db, Users: us, Floorplans: floorplans.NewService(db),
+		DB: db, Users: us, Floorplans: fp, Booking: booking.NewService(db, fp, booking.WithClock(e.clock.Now)),
 		Logger:    slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Bootstrap: users.NewBootstrapAuth(bootstrapToken),
 		PublicURL: "http://perch.test", Version: "test",

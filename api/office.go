@@ -68,6 +68,7 @@ func (p zonePatch) apply(_ fields, v *floorplans.Zone) {
 }
 
 type deskBody struct {
+	BookingMode    string   `json:"booking_mode"`
 	Code           string   `json:"code"`
 	Name           string   `json:"name"`
 	X              *float64 `json:"x"`
@@ -79,6 +80,7 @@ type deskBody struct {
 }
 
 type deskPatch struct {
+	BookingMode    *string  `json:"booking_mode"`
 	Code           *string  `json:"code"`
 	Name           *string  `json:"name"`
 	X              *float64 `json:"x"`
@@ -90,6 +92,9 @@ type deskPatch struct {
 }
 
 func (p deskPatch) apply(f fields, v *floorplans.Desk) {
+	if p.BookingMode != nil {
+		v.BookingMode = floorplans.Mode(*p.BookingMode)
+	}
 	set(&v.Code, p.Code)
 	set(&v.Name, p.Name)
 	set(&v.X, p.X)
@@ -107,44 +112,50 @@ func (p deskPatch) apply(f fields, v *floorplans.Desk) {
 }
 
 type deskRowBody struct {
-	Prefix    string   `json:"prefix"`
-	First     *int     `json:"first"`
-	Digits    *int     `json:"digits"`
-	Count     int      `json:"count"`
-	X         *float64 `json:"x"`
-	Y         *float64 `json:"y"`
-	StepX     float64  `json:"step_x"`
-	StepY     float64  `json:"step_y"`
-	ZoneID    *string  `json:"zone_id"`
-	Amenities []string `json:"amenities"`
-	Bookable  *bool    `json:"bookable"`
+	BookingMode string   `json:"booking_mode"`
+	Prefix      string   `json:"prefix"`
+	First       *int     `json:"first"`
+	Digits      *int     `json:"digits"`
+	Count       int      `json:"count"`
+	X           *float64 `json:"x"`
+	Y           *float64 `json:"y"`
+	StepX       float64  `json:"step_x"`
+	StepY       float64  `json:"step_y"`
+	ZoneID      *string  `json:"zone_id"`
+	Amenities   []string `json:"amenities"`
+	Bookable    *bool    `json:"bookable"`
 }
 
 type roomBody struct {
-	Name      string   `json:"name"`
-	Capacity  int      `json:"capacity"`
-	Amenities []string `json:"amenities"`
-	X         *float64 `json:"x"`
-	Y         *float64 `json:"y"`
-	Width     float64  `json:"width"`
-	Height    float64  `json:"height"`
-	ZoneID    *string  `json:"zone_id"`
-	Bookable  *bool    `json:"bookable"`
+	BookingMode string   `json:"booking_mode"`
+	Name        string   `json:"name"`
+	Capacity    int      `json:"capacity"`
+	Amenities   []string `json:"amenities"`
+	X           *float64 `json:"x"`
+	Y           *float64 `json:"y"`
+	Width       float64  `json:"width"`
+	Height      float64  `json:"height"`
+	ZoneID      *string  `json:"zone_id"`
+	Bookable    *bool    `json:"bookable"`
 }
 
 type roomPatch struct {
-	Name      *string  `json:"name"`
-	Capacity  *int     `json:"capacity"`
-	Amenities []string `json:"amenities"`
-	X         *float64 `json:"x"`
-	Y         *float64 `json:"y"`
-	Width     *float64 `json:"width"`
-	Height    *float64 `json:"height"`
-	ZoneID    *string  `json:"zone_id"`
-	Bookable  *bool    `json:"bookable"`
+	BookingMode *string  `json:"booking_mode"`
+	Name        *string  `json:"name"`
+	Capacity    *int     `json:"capacity"`
+	Amenities   []string `json:"amenities"`
+	X           *float64 `json:"x"`
+	Y           *float64 `json:"y"`
+	Width       *float64 `json:"width"`
+	Height      *float64 `json:"height"`
+	ZoneID      *string  `json:"zone_id"`
+	Bookable    *bool    `json:"bookable"`
 }
 
 func (p roomPatch) apply(f fields, v *floorplans.Room) {
+	if p.BookingMode != nil {
+		v.BookingMode = floorplans.Mode(*p.BookingMode)
+	}
 	set(&v.Name, p.Name)
 	set(&v.Capacity, p.Capacity)
 	set(&v.X, p.X)
@@ -290,7 +301,8 @@ func (s *Server) createDesk(c *fiber.Ctx) error {
 		return err
 	}
 	v := &floorplans.Desk{FloorID: floorID, Code: b.Code, Name: b.Name, X: x, Y: y, ZoneID: b.ZoneID,
-		Amenities: b.Amenities, Bookable: orTrue(b.Bookable), AssignedUserID: b.AssignedUserID}
+		Amenities: b.Amenities, Bookable: orTrue(b.Bookable), AssignedUserID: b.AssignedUserID,
+		BookingMode: floorplans.Mode(b.BookingMode)}
 	if err := s.Floorplans.CreateDesk(c.UserContext(), v); err != nil {
 		return err
 	}
@@ -316,7 +328,8 @@ func (s *Server) createDeskRow(c *fiber.Ctx) error {
 		return err
 	}
 	row := floorplans.DeskRow{Prefix: b.Prefix, First: 1, Digits: 2, Count: b.Count, X: x, Y: y,
-		StepX: b.StepX, StepY: b.StepY, ZoneID: b.ZoneID, Amenities: b.Amenities, Bookable: orTrue(b.Bookable)}
+		StepX: b.StepX, StepY: b.StepY, ZoneID: b.ZoneID, Amenities: b.Amenities, Bookable: orTrue(b.Bookable),
+		Mode: floorplans.Mode(b.BookingMode)}
 	set(&row.First, b.First)
 	set(&row.Digits, b.Digits)
 	desks, err := row.Desks()
@@ -355,7 +368,8 @@ func (s *Server) createRoom(c *fiber.Ctx) error {
 		return err
 	}
 	v := &floorplans.Room{FloorID: floorID, Name: b.Name, Capacity: b.Capacity, Amenities: b.Amenities,
-		X: x, Y: y, Width: b.Width, Height: b.Height, ZoneID: b.ZoneID, Bookable: orTrue(b.Bookable)}
+		X: x, Y: y, Width: b.Width, Height: b.Height, ZoneID: b.ZoneID, Bookable: orTrue(b.Bookable),
+		BookingMode: floorplans.Mode(b.BookingMode)}
 	if err := s.Floorplans.CreateRoom(c.UserContext(), v); err != nil {
 		return err
 	}

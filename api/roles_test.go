@@ -61,6 +61,20 @@ var routeRoles = []struct {
 	{"DELETE", "/api/v1/users/:id", "A"},
 	{"POST", "/api/v1/users/:id/tokens", "A"},
 
+	{"GET", "/api/v1/sites/:id/policy", "AERK"},
+	{"PUT", "/api/v1/sites/:id/policy", "A"},
+	{"GET", "/api/v1/sites/:id/availability", "AERK"},
+	{"GET", "/api/v1/floors/:id/availability", "AERK"},
+	{"GET", "/api/v1/desks/:id/releases", "AER"},
+	{"POST", "/api/v1/desks/:id/releases", "AER"},
+	{"DELETE", "/api/v1/desks/:id/releases/:date", "AER"},
+	{"POST", "/api/v1/bookings", "AER"},
+	{"GET", "/api/v1/bookings", "AER"},
+	{"GET", "/api/v1/bookings/:id", "AER"},
+	{"PATCH", "/api/v1/bookings/:id", "AER"},
+	{"DELETE", "/api/v1/bookings/:id", "AER"},
+	{"GET", "/api/v1/users/:id/whereabouts", "AER"},
+
 	{"GET", "/api/v1/teams", "AER"},
 	{"POST", "/api/v1/teams", "A"},
 	{"GET", "/api/v1/teams/:id", "AER"},
@@ -97,7 +111,7 @@ func TestRouteRoleMatrix(t *testing.T) {
 	e := newEnv(t, dbtest.OpenSQLite(t))
 	missing := database.NewID() // an id that names nothing
 	for _, r := range routeRoles {
-		path := strings.ReplaceAll(r.path, ":id", missing)
+		path := strings.ReplaceAll(strings.ReplaceAll(r.path, ":id", missing), ":date", "2026-03-30")
 		body := ""
 		if r.method == "POST" || r.method == "PATCH" {
 			body = "{}"

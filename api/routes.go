@@ -69,6 +69,21 @@ func (s *Server) routes() {
 	route(del, "/users/:id", admins, deleteByID(s.Users.DeleteUser))
 	route(post, "/users/:id/tokens", admins, s.mintToken)
 
+	route(get, "/sites/:id/policy", signedIn, s.getPolicy)
+	route(fiber.MethodPut, "/sites/:id/policy", admins, s.putPolicy)
+	route(get, "/sites/:id/availability", signedIn, s.siteAvailability)
+	route(get, "/floors/:id/availability", signedIn, s.floorAvailability)
+	route(get, "/desks/:id/releases", people, s.listReleases)
+	route(post, "/desks/:id/releases", people, s.releaseDesk)
+	route(del, "/desks/:id/releases/:date", people, s.unreleaseDesk)
+
+	route(post, "/bookings", people, s.createBooking)
+	route(get, "/bookings", people, s.listBookings)
+	route(get, "/bookings/:id", people, s.getBooking)
+	route(patch, "/bookings/:id", people, s.updateBooking)
+	route(del, "/bookings/:id", people, s.cancelBooking)
+	route(get, "/users/:id/whereabouts", people, s.whereabouts)
+
 	route(get, "/teams", people, s.listTeams)
 	route(post, "/teams", admins, s.createTeam)
 	route(get, "/teams/:id", people, byID(s.Users.GetTeam))

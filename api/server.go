@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/perch-hq/perch/booking"
 	"github.com/perch-hq/perch/database"
 	"github.com/perch-hq/perch/floorplans"
 	"github.com/perch-hq/perch/users"
@@ -23,6 +24,7 @@ type Deps struct {
 	DB         *database.DB
 	Users      *users.Service
 	Floorplans *floorplans.Service
+	Booking    *booking.Service
 	Logger     *slog.Logger
 	// Bootstrap, when non-nil, accepts PERCH_BOOTSTRAP_TOKEN as an admin.
 	Bootstrap *users.BootstrapAuth

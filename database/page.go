@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -51,6 +53,11 @@ func NewPage(limit int, cur string) (Page, error) {
 	return p, nil
 }
 
+// TimeKey is the sort key of a time column in a cursor: UTC text in the
+// format both dialects compare correctly (SQLite compares it as text with
+// the stored values; PostgreSQL casts it to timestamptz).
+func TimeKey(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.999999999-07:00") }
+
 // Paginate runs q ordered by (col, id) from the page's cursor and returns the
 // items and the cursor of the next page ("" on the last page). col must be a
 // trusted column name, never client input. key returns an item's sort key
@@ -59,18 +66,22 @@ func Paginate[T any](q *gorm.DB, p Page, col string, key func(*T) (any, string))
 	if p.Limit == 0 {
 		p.Limit = DefaultLimit
 	}
+	idCol := "id"
+	if i := strings.LastIndexByte(col, '.'); i >= 0 {
+		idCol = col[:i] + ".id" // qualify the tie-breaker when tables are joined
+	}
 	if p.after != nil {
-		if col == "id" {
-			q = q.Where("id > ?", p.after.ID)
+		if col == idCol {
+			q = q.Where(idCol+" > ?", p.after.ID)
 		} else {
-			q = q.Where(fmt.Sprintf("(%s > ? OR (%s = ? AND id > ?))", col, col), p.after.Key, p.after.Key, p.after.ID)
+			q = q.Where(fmt.Sprintf("(%s > ? OR (%s = ? AND %s > ?))", col, col, idCol), p.after.Key, p.after.Key, p.after.ID)
 		}
 	}
-	if col != "id" {
+	if col != idCol {
 		q = q.Order(col)
 	}
 	var items []T
-	if err := q.Order("id").Limit(p.Limit + 1).Find(&items).Error; err != nil {
+	if err := q.Order(idCol).Limit(p.Limit + 1).Find(&items).Error; err != nil {
 		return nil, "", Translate(err)
 	}
 	if len(items) <= p.Limit {

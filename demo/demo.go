@@ -148,7 +148,7 @@ func Build() *Office {
 				o.Desks = append(o.Desks, floorplans.Desk{
 					ID: ID("desk", code), SiteID: SiteID, FloorID: f.ID, ZoneID: &z, Code: code,
 					X: firstDeskX + float64(n*deskPitchX), Y: firstDeskY + float64(row*deskPitchY),
-					Amenities: amen, Bookable: true,
+					Amenities: amen, Bookable: true, BookingMode: mode(level, row),
 				})
 			}
 		}
@@ -178,6 +178,15 @@ func Build() *Office {
 		}
 	}
 	return o
+}
+
+// mode makes the first floor's team area (rows D–F) day-only, as desks for
+// whole-day team days; every other desk is bookable by the hour.
+func mode(level, row int) floorplans.Mode {
+	if level == 1 && row >= 3 {
+		return floorplans.DayOnly
+	}
+	return floorplans.Hourly
 }
 
 func lower(s string) string {

@@ -22,6 +22,7 @@ type DeskRow struct {
 	ZoneID    *string
 	Amenities Amenities
 	Bookable  bool
+	Mode      Mode
 }
 
 // MaxRow bounds one bulk create.
@@ -52,12 +53,13 @@ func (r DeskRow) Desks() ([]*Desk, error) {
 	desks := make([]*Desk, r.Count)
 	for i := range desks {
 		desks[i] = &Desk{
-			Code:      fmt.Sprintf("%s%0*d", r.Prefix, r.Digits, r.First+i),
-			X:         r.X + float64(i)*r.StepX,
-			Y:         r.Y + float64(i)*r.StepY,
-			ZoneID:    r.ZoneID,
-			Amenities: append(Amenities(nil), r.Amenities...),
-			Bookable:  r.Bookable,
+			Code:        fmt.Sprintf("%s%0*d", r.Prefix, r.Digits, r.First+i),
+			X:           r.X + float64(i)*r.StepX,
+			Y:           r.Y + float64(i)*r.StepY,
+			ZoneID:      r.ZoneID,
+			Amenities:   append(Amenities(nil), r.Amenities...),
+			Bookable:    r.Bookable,
+			BookingMode: r.Mode,
 		}
 	}
 	return desks, nil

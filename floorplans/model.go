@@ -70,6 +70,7 @@ type Desk struct {
 	Y              float64   `json:"y"`
 	Amenities      Amenities `json:"amenities"`
 	Bookable       bool      `json:"bookable"`
+	BookingMode    Mode      `json:"booking_mode"`
 	AssignedUserID *string   `json:"assigned_user_id"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
@@ -77,20 +78,41 @@ type Desk struct {
 
 // Room is a bookable meeting room, a rectangle on the floor plan.
 type Room struct {
-	ID        string    `json:"id" gorm:"primaryKey"`
-	SiteID    string    `json:"site_id"`
-	FloorID   string    `json:"floor_id"`
-	ZoneID    *string   `json:"zone_id"`
-	Name      string    `json:"name"`
-	Capacity  int       `json:"capacity"`
-	Amenities Amenities `json:"amenities"`
-	X         float64   `json:"x"`
-	Y         float64   `json:"y"`
-	Width     float64   `json:"width"`
-	Height    float64   `json:"height"`
-	Bookable  bool      `json:"bookable"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID          string    `json:"id" gorm:"primaryKey"`
+	SiteID      string    `json:"site_id"`
+	FloorID     string    `json:"floor_id"`
+	ZoneID      *string   `json:"zone_id"`
+	Name        string    `json:"name"`
+	Capacity    int       `json:"capacity"`
+	Amenities   Amenities `json:"amenities"`
+	X           float64   `json:"x"`
+	Y           float64   `json:"y"`
+	Width       float64   `json:"width"`
+	Height      float64   `json:"height"`
+	Bookable    bool      `json:"bookable"`
+	BookingMode Mode      `json:"booking_mode"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Mode is how a desk or room may be booked.
+type Mode string
+
+const (
+	Hourly  Mode = "hourly" // any interval inside the site's bookable hours
+	DayOnly Mode = "day"    // whole days or half days (am/pm) only
+)
+
+// checkMode defaults an empty mode to hourly and refuses unknown ones.
+func checkMode(m *Mode) error {
+	switch *m {
+	case "":
+		*m = Hourly
+	case Hourly, DayOnly:
+	default:
+		return perch.Invalid("booking_mode", "booking_mode must be hourly or day")
+	}
+	return nil
 }
 
 // Amenities is a set of lower-case tags ("monitor", "standing"), stored as a
@@ -260,6 +282,9 @@ func (d *Desk) Validate(f *Floor) error {
 	if err := checkCoord("y", d.Y, f.Height); err != nil {
 		return err
 	}
+	if err := checkMode(&d.BookingMode); err != nil {
+		return err
+	}
 	a, err := normalizeAmenities("amenities", d.Amenities)
 	d.Amenities = a
 	return err
@@ -294,6 +319,9 @@ func (r *Room) Validate(f *Floor) error {
 	}
 	if r.Y+r.Height > f.Height {
 		return perch.Invalid("height", "the room must lie inside the floor plan (%g × %g)", f.Width, f.Height)
+	}
+	if err := checkMode(&r.BookingMode); err != nil {
+		return err
 	}
 	a, err := normalizeAmenities("amenities", r.Amenities)
 	r.Amenities = a

@@ -13,6 +13,7 @@ import (
 
 	"github.com/perch-hq/perch"
 	"github.com/perch-hq/perch/api"
+	"github.com/perch-hq/perch/booking"
 	"github.com/perch-hq/perch/database"
 	"github.com/perch-hq/perch/demo"
 	"github.com/perch-hq/perch/floorplans"
@@ -52,10 +53,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	fp := floorplans.NewService(db)
 	srv := api.New(api.Deps{
 		DB:         db,
 		Users:      userSvc,
-		Floorplans: floorplans.NewService(db),
+		Floorplans: fp,
+		Booking:    booking.NewService(db, fp),
 		Logger:     log,
 		Bootstrap:  users.NewBootstrapAuth(cfg.BootstrapToken),
 		PublicURL:  cfg.PublicURL,
