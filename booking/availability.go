@@ -58,13 +58,13 @@ type ResourceState struct {
 	Capacity     *int                 `json:"capacity,omitempty"`
 	Amenities    floorplans.Amenities `json:"amenities"`
 	BookingMode  floorplans.Mode      `json:"booking_mode"`
-	State        State                `json:"state"`
-	Reason       string               `json:"reason,omitempty"`
-	Bookings     []Slot               `json:"bookings"`
+	State        State                `json:"state" gorm:"-"`
+	Reason       string               `json:"reason,omitempty" gorm:"-"`
+	Bookings     []Slot               `json:"bookings" gorm:"-"`
 	// FreeUntil: when a free resource's next booking starts (null: free for
 	// the rest of the day). NextFreeAt: when a booked one becomes free.
-	FreeUntil  *time.Time `json:"free_until"`
-	NextFreeAt *time.Time `json:"next_free_at"`
+	FreeUntil  *time.Time `json:"free_until" gorm:"-"`
+	NextFreeAt *time.Time `json:"next_free_at" gorm:"-"`
 
 	level            int
 	assignedUserID   *string

@@ -29,7 +29,9 @@ func mustLoc(name string) *time.Location {
 }
 
 // at is a wall-clock time in Berlin.
-func at(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, berlin) }
+func at(y int, m time.Month, d, h, min int) time.Time {
+	return time.Date(y, m, d, h, min, 0, 0, berlin)
+}
 
 // fixture is a booking service on the demo office with a settable clock.
 type fixture struct {
@@ -63,8 +65,8 @@ func person(email string, role users.Role, team int) *users.Principal {
 }
 
 var (
-	emil   = person(demo.EmployeeEmail, users.RoleEmployee, 0)     // Engineering
-	ada    = person("ada.arndt@example.com", users.RoleEmployee, 0) // Engineering
+	emil   = person(demo.EmployeeEmail, users.RoleEmployee, 0)       // Engineering
+	ada    = person("ada.arndt@example.com", users.RoleEmployee, 0)  // Engineering
 	hanna  = person("hanna.hahn@example.com", users.RoleEmployee, 1) // Design
 	frieda = person(demo.AdminEmail, users.RoleAdmin, 4)
 	rosa   = person(demo.ReceptionEmail, users.RoleReception, 4)

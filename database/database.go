@@ -95,6 +95,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	pool := &utcPool{db: sqlDB}
+	g.ConnPool = pool
+	g.Statement.ConnPool = pool
 	sqlDB.SetMaxOpenConns(maxOpen)
 	sqlDB.SetMaxIdleConns(maxOpen)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)

@@ -158,3 +158,38 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A time in any zone is stored in UTC: on SQLite the stored text must be the
+// UTC form, or text comparison would misorder instants.
+func TestTimesAreStoredInUTC(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		site, floor, user := seedBookingParents(t, db)
+		berlin, _ := time.LoadLocation("Europe/Berlin")
+		desk := database.NewID()
+		start := time.Date(2026, 3, 24, 7, 0, 0, 0, berlin) // 06:00Z
+		now := time.Now()
+		must(t, db.Tx(ctx, func(tx *gorm.DB) error { // the times as they come, in Berlin
+			return tx.Exec(`INSERT INTO bookings (id, site_id, floor_id, resource_type, resource_id, user_id, start_at, end_at, status, created_at, updated_at)
+				VALUES (?, ?, ?, 'desk', ?, ?, ?, ?, 'confirmed', ?, ?)`, database.NewID(), site, floor, desk, user, start, start.Add(time.Hour), now, now).Error
+		}))
+		if db.Dialect() == database.SQLite {
+			var raw string
+			must(t, db.Conn(ctx).Raw("SELECT CAST(start_at AS TEXT) FROM bookings").Scan(&raw).Error)
+			if raw != "2026-03-24 06:00:00+00:00" {
+				t.Fatalf("stored %q, want the UTC text", raw)
+			}
+		}
+		// 06:30Z overlaps 06:00Z–07:00Z, though 06:30 is "less" than 07:00+01:00 as text.
+		err := database.Translate(insertBooking(db.Conn(ctx), site, floor, user, desk,
+			time.Date(2026, 3, 24, 6, 30, 0, 0, time.UTC), time.Date(2026, 3, 24, 8, 0, 0, 0, time.UTC), "confirmed"))
+		if perch.ErrorCode(err) != perch.EBOOKINGCONFLICT {
+			t.Fatalf("overlap across zones: %v", err)
+		}
+		var n int64
+		must(t, db.Conn(ctx).Table("bookings").Where("start_at < ?", time.Date(2026, 3, 24, 7, 30, 0, 0, berlin)).Count(&n).Error)
+		if n != 1 {
+			t.Fatalf("a query parameter in another zone found %d rows, want 1", n)
+		}
+	})
+}
