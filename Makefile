@@ -2,17 +2,28 @@
 #
 #   make test    the whole suite, race detector on, on SQLite and on a
 #                throwaway PostgreSQL cluster the tests start themselves
-#                (or the server PERCH_TEST_DATABASE_URL names)
+#                (or the server PERCH_TEST_DATABASE_URL names), then each
+#                fuzz target briefly
 #   make run     serve on the embedded SQLite with the demo office
 #   make build   build ./bin/perch
 
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: test vet run build clean
+FUZZTIME ?= 5s
+
+.PHONY: test vet fuzz run build clean
 
 test: vet
 	$(GO) test -race ./...
+	$(MAKE) --no-print-directory fuzz
+
+# Every fuzz target briefly (the committed corpus plus FUZZTIME of new inputs);
+# run longer with `make fuzz FUZZTIME=5m`.
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzParseRule$$' -fuzztime=$(FUZZTIME) ./booking/
+	$(GO) test -run='^$$' -fuzz='^FuzzDateClock$$' -fuzztime=$(FUZZTIME) ./booking/
+	$(GO) test -run='^$$' -fuzz='^FuzzCreateBookingBody$$' -fuzztime=$(FUZZTIME) ./api/
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -91,6 +91,34 @@ func TestBadInput(t *testing.T) {
 			{"floor with desks", "DELETE", "/api/v1/floors/" + floor, "", "", 409, "conflict", ""},
 			{"form body", "POST", "/api/v1/sites", `name=x`, "application/x-www-form-urlencoded", 415, "unsupported_media_type", ""},
 			{"body over 1 MiB", "POST", "/api/v1/sites", big, "", 413, "payload_too_large", ""},
+			{"booking: bad resource type", "POST", "/api/v1/bookings", `{"resource_type":"sofa","resource_id":"` + demo.ID("desk", "1A-01") + `"}`, "", 400, "validation_failed", "resource_type"},
+			{"booking: resource not an id", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"1A-01","date":"2026-03-24"}`, "", 400, "validation_failed", "resource_id"},
+			{"booking: unknown desk", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"` + database.NewID() + `","date":"2026-03-24"}`, "", 404, "not_found", ""},
+			{"booking: time without offset", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"` + demo.ID("desk", "1A-01") + `","start":"2026-03-24T09:00:00","end":"2026-03-24T10:00:00"}`, "", 400, "validation_failed", "start"},
+			{"booking: end before start", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"` + demo.ID("desk", "1A-01") + `","start":"2026-03-24T10:00:00Z","end":"2026-03-24T09:00:00Z"}`, "", 400, "validation_failed", "end"},
+			{"booking: no times", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"` + demo.ID("desk", "1A-01") + `"}`, "", 400, "validation_failed", "start"},
+			{"booking: impossible date", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"` + demo.ID("desk", "1A-01") + `","date":"2026-02-30"}`, "", 400, "validation_failed", "date"},
+			{"booking: bad part", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"` + demo.ID("desk", "1A-01") + `","date":"2026-03-24","part":"noon"}`, "", 400, "validation_failed", "part"},
+			{"booking: both forms", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"` + demo.ID("desk", "1A-01") + `","date":"2026-03-24","start":"2026-03-24T09:00:00Z","end":"2026-03-24T10:00:00Z"}`, "", 400, "validation_failed", "date"},
+			{"booking: bad rule", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"` + demo.ID("desk", "1A-01") + `","date":"2026-03-24","recurrence":"FREQ=HOURLY;COUNT=2"}`, "", 400, "validation_failed", "recurrence"},
+			{"booking: unbounded rule", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"` + demo.ID("desk", "1A-01") + `","date":"2026-03-24","recurrence":"FREQ=DAILY"}`, "", 400, "validation_failed", "recurrence"},
+			{"booking: for a nobody", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"` + demo.ID("desk", "1A-01") + `","date":"2026-03-24","for_user_id":"` + database.NewID() + `"}`, "", 400, "validation_failed", "for_user_id"},
+			{"booking: bad status filter", "GET", "/api/v1/bookings?status=maybe", "", "", 400, "validation_failed", "status"},
+			{"booking: bad from", "GET", "/api/v1/bookings?from=tomorrow", "", "", 400, "validation_failed", "from"},
+			{"booking: bad scope", "DELETE", "/api/v1/bookings/" + database.NewID() + "?scope=everything", "", "", 400, "validation_failed", "scope"},
+			{"availability: inverted window", "GET", "/api/v1/floors/" + floor + "/availability?from=2026-03-24T10:00:00Z&to=2026-03-24T09:00:00Z", "", "", 400, "validation_failed", "to"},
+			{"availability: window too long", "GET", "/api/v1/floors/" + floor + "/availability?from=2026-03-01T00:00:00Z&to=2026-05-01T00:00:00Z", "", "", 400, "validation_failed", "to"},
+			{"search: bad capacity", "GET", "/api/v1/sites/" + demo.SiteID + "/availability?capacity=-2", "", "", 400, "validation_failed", "capacity"},
+			{"whereabouts: no date", "GET", "/api/v1/users/" + demo.ID("user", demo.EmployeeEmail) + "/whereabouts", "", "", 400, "validation_failed", "date"},
+			{"policy: until before from", "PUT", site + "/policy", `{"bookable_from":"18:00","bookable_until":"08:00"}`, "", 400, "validation_failed", "bookable_until"},
+			{"policy: bad weekday", "PUT", site + "/policy", `{"weekdays":["mon","funday"]}`, "", 400, "validation_failed", "weekdays"},
+			{"policy: bad holiday", "PUT", site + "/policy", `{"closed_dates":["2026-12-32"]}`, "", 400, "validation_failed", "closed_dates[0]"},
+			{"policy: negative notice", "PUT", site + "/policy", `{"min_notice_minutes":-5}`, "", 400, "validation_failed", "min_notice_minutes"},
+			{"policy: zone of no site", "PUT", site + "/policy", `{"restricted_zones":{"` + database.NewID() + `":["` + demo.ID("team", "0") + `"]}}`, "", 400, "validation_failed", "restricted_zones"},
+			{"release: unassigned desk", "POST", "/api/v1/desks/" + demo.ID("desk", "1A-01") + "/releases", `{"date":"2026-12-01"}`, "", 409, "conflict", ""},
+			{"release: bad date", "POST", "/api/v1/desks/" + demo.ID("desk", "2A-01") + "/releases", `{"date":"1.12.2026"}`, "", 400, "validation_failed", "date"},
+			{"bad booking mode", "PATCH", desk, `{"booking_mode":"weekly"}`, "", 400, "validation_failed", "booking_mode"},
+			{"bad idempotency key", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"` + demo.ID("desk", "1A-01") + `","date":"2026-03-24"}`, "", 400, "validation_failed", "Idempotency-Key"},
 			{"unknown route", "GET", "/api/v1/nope", "", "", 404, "not_found", ""},
 			{"wrong method", "PUT", "/api/v1/sites", "", "", 405, "method_not_allowed", ""},
 		}
@@ -101,6 +129,9 @@ func TestBadInput(t *testing.T) {
 				var hdr []string
 				if c.ctype != "" {
 					hdr = []string{"Content-Type", c.ctype}
+				}
+				if c.name == "bad idempotency key" {
+					hdr = append(hdr, "Idempotency-Key", "no spaces allowed")
 				}
 				r := e.req(c.method, c.path, "admin", c.body, hdr...)
 				if r.Status != c.status {

@@ -54,11 +54,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	fp := floorplans.NewService(db)
+	bookings := booking.NewService(db, fp)
+	go housekeeping(ctx, bookings, log)
 	srv := api.New(api.Deps{
 		DB:         db,
 		Users:      userSvc,
 		Floorplans: fp,
-		Booking:    booking.NewService(db, fp),
+		Booking:    bookings,
 		Logger:     log,
 		Bootstrap:  users.NewBootstrapAuth(cfg.BootstrapToken),
 		PublicURL:  cfg.PublicURL,
@@ -138,4 +140,23 @@ func prepareDemo(ctx context.Context, cfg Config, db *database.DB, svc *users.Se
 		return nil, err
 	}
 	return tokens, err
+}
+
+// housekeeping runs periodic clean-ups until ctx ends: expired idempotency
+// keys are deleted hourly (safe on several replicas: a DELETE by age).
+func housekeeping(ctx context.Context, bookings *booking.Service, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := bookings.PurgeIdempotency(ctx); err != nil {
+				log.Warn("purge idempotency keys", "error", err)
+			} else if n > 0 {
+				log.Info("purged idempotency keys", "count", n)
+			}
+		}
+	}
 }
