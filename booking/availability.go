@@ -253,7 +253,8 @@ func decide(r *ResourceState, rows []slotRow, w Window, sc *siteContext, viewer 
 	}
 }
 
-// scanned copies the columns only the query knows into the unexported fields.
+// resourceRow is a row of resourcesSQL: the public state plus the columns
+// that decide it but are not shown.
 type resourceRow struct {
 	ResourceState
 	Level            int

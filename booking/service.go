@@ -45,7 +45,7 @@ type View struct {
 	ResourceName string
 }
 
-// LocalStart and LocalEnd are the times in the site's zone.
+// Location is the booking's site's time zone.
 func (v *View) Location() *time.Location {
 	loc, err := time.LoadLocation(v.Timezone)
 	if err != nil {
