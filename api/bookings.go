@@ -20,6 +20,7 @@ import (
 type bookingJSON struct {
 	ID           string               `json:"id"`
 	Status       booking.Status       `json:"status"`
+	StatusReason string               `json:"status_reason"`
 	ETag         string               `json:"etag"`
 	Version      int                  `json:"version"`
 	ResourceType booking.ResourceType `json:"resource_type"`
@@ -43,7 +44,7 @@ type bookingJSON struct {
 func toJSON(v *booking.View) bookingJSON {
 	loc := v.Location()
 	return bookingJSON{
-		ID: v.ID, Status: v.Status, ETag: v.ETag(), Version: v.Version, ResourceType: v.ResourceType,
+		ID: v.ID, Status: v.Status, StatusReason: v.StatusReason, ETag: v.ETag(), Version: v.Version, ResourceType: v.ResourceType,
 		ResourceID: v.ResourceID, ResourceName: v.ResourceName, SiteID: v.SiteID, FloorID: v.FloorID,
 		UserID: v.UserID, CreatedBy: v.CreatedBy, Title: v.Title,
 		Start: v.StartAt.UTC(), End: v.EndAt.UTC(), Timezone: v.Timezone,

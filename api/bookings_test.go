@@ -133,7 +133,7 @@ func TestBookingLifecycleOverHTTP(t *testing.T) {
 }
 
 // stateOf finds a resource in an availability response.
-func stateOf(t *testing.T, a map[string]any, name string) map[string]any {
+func stateOf(t testing.TB, a map[string]any, name string) map[string]any {
 	t.Helper()
 	for _, r := range a["resources"].([]any) {
 		if m := r.(map[string]any); m["name"] == name {
@@ -285,7 +285,7 @@ func FuzzCreateBookingBody(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	e := newEnv(&testing.T{}, dbtest.OpenSQLite(f))
+	e := newEnv(f, dbtest.OpenSQLite(f))
 	e.clock.Set(monday9)
 	f.Fuzz(func(t *testing.T, body string) {
 		r := e.with(t).req("POST", "/api/v1/bookings", "employee", body)

@@ -31,7 +31,7 @@ const bootstrapToken = "bootstrap-token-for-tests-0123456789"
 
 // env is a real API server on a real database holding the demo office.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	db     *database.DB
 	srv    *api.Server
 	tokens map[users.Role]string
@@ -78,7 +78,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newEnv(t *testing.T, db *database.DB) *env {
+func newEnv(t testing.TB, db *database.DB) *env {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := demo.Load(ctx, db); err != nil {
@@ -130,7 +130,7 @@ type response struct {
 	Body   []byte
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.Body, &m); err != nil {
@@ -140,7 +140,7 @@ func (r response) json(t *testing.T) map[string]any {
 }
 
 // items decodes a list response's items.
-func (r response) items(t *testing.T) []map[string]any {
+func (r response) items(t testing.TB) []map[string]any {
 	t.Helper()
 	var l struct {
 		Items []map[string]any `json:"items"`

@@ -21,6 +21,7 @@ var routeRoles = []struct {
 	{"GET", "/healthz", "public"},
 	{"GET", "/readyz", "public"},
 	{"GET", "/", "public"},
+	{"GET", "/q/:code", "public"},
 	{"GET", "/api/v1/me", "AERK"},
 
 	{"GET", "/api/v1/sites", "AERK"},
@@ -74,6 +75,14 @@ var routeRoles = []struct {
 	{"PATCH", "/api/v1/bookings/:id", "AER"},
 	{"DELETE", "/api/v1/bookings/:id", "AER"},
 	{"GET", "/api/v1/users/:id/whereabouts", "AER"},
+	{"POST", "/api/v1/checkins", "AER"},
+	{"POST", "/api/v1/bookings/:id/check-in", "AER"},
+	{"POST", "/api/v1/bookings/:id/check-out", "AER"},
+	{"GET", "/api/v1/desks/:id/qr.png", "A"},
+	{"GET", "/api/v1/rooms/:id/qr.png", "A"},
+	{"POST", "/api/v1/desks/:id/qr/rotate", "A"},
+	{"POST", "/api/v1/rooms/:id/qr/rotate", "A"},
+	{"GET", "/api/v1/floors/:id/qr-sheet", "A"},
 
 	{"GET", "/api/v1/teams", "AER"},
 	{"POST", "/api/v1/teams", "A"},
@@ -111,7 +120,7 @@ func TestRouteRoleMatrix(t *testing.T) {
 	e := newEnv(t, dbtest.OpenSQLite(t))
 	missing := database.NewID() // an id that names nothing
 	for _, r := range routeRoles {
-		path := strings.ReplaceAll(strings.ReplaceAll(r.path, ":id", missing), ":date", "2026-03-30")
+		path := strings.NewReplacer(":id", missing, ":date", "2026-03-30", ":code", "abcdefghijklmnopqrstuvwxyz").Replace(r.path)
 		body := ""
 		if r.method == "POST" || r.method == "PATCH" {
 			body = "{}"

@@ -22,6 +22,7 @@ func (s *Server) routes() {
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
 	app.Get("/", s.index)
+	app.Get("/q/:code", s.checkInPage)
 
 	v1 := app.Group("/api/v1")
 	route := func(method, path string, rs roleSet, h fiber.Handler) {
@@ -83,6 +84,15 @@ func (s *Server) routes() {
 	route(patch, "/bookings/:id", people, s.updateBooking)
 	route(del, "/bookings/:id", people, s.cancelBooking)
 	route(get, "/users/:id/whereabouts", people, s.whereabouts)
+
+	route(post, "/checkins", people, s.checkIn)
+	route(post, "/bookings/:id/check-in", people, s.checkInBooking)
+	route(post, "/bookings/:id/check-out", people, s.checkOutBooking)
+	route(get, "/desks/:id/qr.png", admins, s.deskQR)
+	route(get, "/rooms/:id/qr.png", admins, s.roomQR)
+	route(post, "/desks/:id/qr/rotate", admins, s.rotateDeskQR)
+	route(post, "/rooms/:id/qr/rotate", admins, s.rotateRoomQR)
+	route(get, "/floors/:id/qr-sheet", admins, s.qrSheet)
 
 	route(get, "/teams", people, s.listTeams)
 	route(post, "/teams", admins, s.createTeam)

@@ -17,6 +17,7 @@ import (
 	"github.com/perch-hq/perch/database"
 	"github.com/perch-hq/perch/floorplans"
 	"github.com/perch-hq/perch/users"
+	"github.com/perch-hq/perch/web"
 )
 
 // Deps is what the API needs; cmd/perch builds it.
@@ -41,6 +42,7 @@ type Server struct {
 	Deps
 	log   *slog.Logger
 	app   *fiber.App
+	pages *web.Pages
 	ready atomic.Bool
 }
 
@@ -55,7 +57,11 @@ const (
 // New builds the API with every route registered. It starts not ready;
 // call SetReady when the process may take traffic.
 func New(d Deps) *Server {
-	s := &Server{Deps: d, log: d.Logger}
+	pages, err := web.New()
+	if err != nil {
+		panic("api: embedded templates do not parse: " + err.Error()) // a build defect, caught by every test
+	}
+	s := &Server{Deps: d, log: d.Logger, pages: pages}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

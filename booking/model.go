@@ -42,10 +42,13 @@ type Booking struct {
 	StartAt      time.Time    `json:"start"`
 	EndAt        time.Time    `json:"end"`
 	Status       Status       `json:"status"`
-	SeriesID     *string      `json:"series_id"`
-	Version      int          `json:"version"`
-	CreatedAt    time.Time    `json:"created_at"`
-	UpdatedAt    time.Time    `json:"updated_at"`
+	// StatusReason says why a booking ended as it did ("no_show",
+	// "checked_out", "ended").
+	StatusReason string    `json:"status_reason"`
+	SeriesID     *string   `json:"series_id"`
+	Version      int       `json:"version"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // Event is one row of the transactional outbox: written in the same

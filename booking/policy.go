@@ -47,6 +47,15 @@ type Policy struct {
 	ShowBookerToColleagues bool `json:"show_booker_to_colleagues"`
 	// RestrictedZones maps a zone id to the team ids that may book in it.
 	RestrictedZones map[string][]string `json:"restricted_zones"`
+	// CheckInOpensMinutesBefore: how early before its start a booking can
+	// be checked into.
+	CheckInOpensMinutesBefore int `json:"checkin_opens_minutes_before"`
+	// NoShowGraceMinutes: a booking not checked into by start + grace is
+	// released (0: never released; check-in stays open until the end).
+	NoShowGraceMinutes int `json:"no_show_grace_minutes"`
+	// WalkUps: scanning a free desk or room without a booking books it
+	// (desk: to the end of the day; room: to the next booking) and checks in.
+	WalkUps bool `json:"walk_ups"`
 }
 
 // DefaultPolicy is the policy of a site that has none stored.
@@ -62,6 +71,11 @@ func DefaultPolicy() Policy {
 		MaxDeskBookingsPerDay:  1,
 		ShowBookerToColleagues: true,
 		RestrictedZones:        map[string][]string{},
+		// Check-in opens 15 minutes before the start; a booking nobody
+		// checks into within 15 minutes of its start is released.
+		CheckInOpensMinutesBefore: 15,
+		NoShowGraceMinutes:        15,
+		WalkUps:                   true,
 	}
 }
 
@@ -123,6 +137,8 @@ func (p Policy) compile() (*rules, error) {
 		{"max_desk_bookings_per_day", p.MaxDeskBookingsPerDay, 1, 48},
 		{"max_upcoming_bookings", p.MaxUpcomingBookings, 0, 10000},
 		{"cancellation_cutoff_minutes", p.CancellationCutoffMinutes, 0, 7 * 24 * 60},
+		{"checkin_opens_minutes_before", p.CheckInOpensMinutesBefore, 0, 240},
+		{"no_show_grace_minutes", p.NoShowGraceMinutes, 0, 240},
 	} {
 		if c.v < c.min || c.v > c.max {
 			return nil, perch.Invalid(c.field, "%s must be between %d and %d", c.field, c.min, c.max)

@@ -241,6 +241,13 @@ func Load(ctx context.Context, db *database.DB) (*Office, error) {
 		if err := o.validate(); err != nil {
 			return err
 		}
+		// Check-in codes are secrets: random at every load, never derived.
+		for i := range o.Desks {
+			o.Desks[i].QRCode = floorplans.NewQRCode()
+		}
+		for i := range o.Rooms {
+			o.Rooms[i].QRCode = floorplans.NewQRCode()
+		}
 		for _, batch := range []any{&o.Teams, &o.Users, &o.Site, &o.Floors, &o.Zones, &o.Desks, &o.Rooms} {
 			if err := tx.CreateInBatches(batch, 100).Error; err != nil {
 				return err

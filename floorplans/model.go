@@ -72,8 +72,11 @@ type Desk struct {
 	Bookable       bool      `json:"bookable"`
 	BookingMode    Mode      `json:"booking_mode"`
 	AssignedUserID *string   `json:"assigned_user_id"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	// QRCode is the secret in the desk's check-in QR code; never served
+	// with the office model (whoever holds it can check in).
+	QRCode    string    `json:"-" gorm:"column:qr_code"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Room is a bookable meeting room, a rectangle on the floor plan.
@@ -91,8 +94,10 @@ type Room struct {
 	Height      float64   `json:"height"`
 	Bookable    bool      `json:"bookable"`
 	BookingMode Mode      `json:"booking_mode"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	// QRCode: as Desk.QRCode.
+	QRCode    string    `json:"-" gorm:"column:qr_code"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Mode is how a desk or room may be booked.

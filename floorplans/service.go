@@ -324,6 +324,9 @@ func (s *Service) CreateDesks(ctx context.Context, floorID string, desks []*Desk
 			if d.ID == "" {
 				d.ID = database.NewID()
 			}
+			if d.QRCode == "" {
+				d.QRCode = NewQRCode()
+			}
 			if err := deskWriteErr(tx.Create(d).Error, d.Code); err != nil {
 				return err
 			}
@@ -401,6 +404,9 @@ func (s *Service) CreateRoom(ctx context.Context, v *Room) error {
 		if v.ID == "" {
 			v.ID = database.NewID()
 		}
+		if v.QRCode == "" {
+			v.QRCode = NewQRCode()
+		}
 		return tx.Create(v).Error
 	})
 }
@@ -438,4 +444,19 @@ func inRow(err error, i int, code string) error {
 		return &perch.Error{Code: pe.Code, Field: pe.Field, Message: fmt.Sprintf("desk %d (%s): %s", i+1, code, pe.Message)}
 	}
 	return err
+}
+
+// FloorResources returns all desks (by code) and rooms (by name) of a
+// floor, unpaginated, for printing.
+func (s *Service) FloorResources(ctx context.Context, floorID string) ([]Desk, []Room, error) {
+	var desks []Desk
+	var rooms []Room
+	db := s.db.Conn(ctx)
+	if err := db.Where("floor_id = ?", floorID).Order("code").Find(&desks).Error; err != nil {
+		return nil, nil, database.Translate(err)
+	}
+	if err := db.Where("floor_id = ?", floorID).Order("name").Find(&rooms).Error; err != nil {
+		return nil, nil, database.Translate(err)
+	}
+	return desks, rooms, nil
 }

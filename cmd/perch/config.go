@@ -23,6 +23,7 @@ type Config struct {
 	LogLevel        string        `env:"PERCH_LOG_LEVEL"`
 	LogFormat       string        `env:"PERCH_LOG_FORMAT"`
 	ShutdownTimeout time.Duration `env:"PERCH_SHUTDOWN_TIMEOUT"`
+	WorkerInterval  time.Duration `env:"PERCH_WORKER_INTERVAL"`
 }
 
 // loadConfig reads and validates the configuration; every problem is named.
@@ -34,6 +35,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		LogLevel:        "info",
 		LogFormat:       "text",
 		ShutdownTimeout: 20 * time.Second,
+		WorkerInterval:  30 * time.Second,
 	}
 	str := func(dst *string, key string) {
 		if v := strings.TrimSpace(getenv(key)); v != "" {
@@ -56,6 +58,14 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("PERCH_SHUTDOWN_TIMEOUT=%q: want a duration like 20s (at most 10m)", v))
 		} else {
 			c.ShutdownTimeout = d
+		}
+	}
+	if v := strings.TrimSpace(getenv("PERCH_WORKER_INTERVAL")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > time.Hour {
+			errs = append(errs, fmt.Errorf("PERCH_WORKER_INTERVAL=%q: want a duration from 1s to 1h, like 30s", v))
+		} else {
+			c.WorkerInterval = d
 		}
 	}
 	host, port, err := net.SplitHostPort(c.Addr)
@@ -127,6 +137,7 @@ func (c Config) Masked() []any {
 		"PERCH_ADDR", c.Addr, "PERCH_PUBLIC_URL", c.PublicURL, "PERCH_DATA_DIR", c.DataDir,
 		"PERCH_DATABASE_URL", db, "PERCH_DEMO", c.Demo, "PERCH_BOOTSTRAP_TOKEN", boot,
 		"PERCH_LOG_LEVEL", c.LogLevel, "PERCH_LOG_FORMAT", c.LogFormat, "PERCH_SHUTDOWN_TIMEOUT", c.ShutdownTimeout.String(),
+		"PERCH_WORKER_INTERVAL", c.WorkerInterval.String(),
 	}
 }
 

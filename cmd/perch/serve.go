@@ -56,6 +56,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fp := floorplans.NewService(db)
 	bookings := booking.NewService(db, fp)
 	go housekeeping(ctx, bookings, log)
+	go bookings.RunWorker(ctx, cfg.WorkerInterval, log.With("component", "worker"))
 	srv := api.New(api.Deps{
 		DB:         db,
 		Users:      userSvc,

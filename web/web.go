@@ -1,0 +1,57 @@
+// Package web holds Perch's server-rendered pages (html/template, embedded
+// in the binary). It renders what the api package hands it and knows
+// nothing of the database.
+package web
+
+import (
+	"embed"
+	"html/template"
+	"io"
+)
+
+//go:embed templates/*.html
+var files embed.FS
+
+// Pages are the parsed templates. Build once with New and share.
+type Pages struct {
+	t *template.Template
+}
+
+// New parses the embedded templates.
+func New() (*Pages, error) {
+	t, err := template.ParseFS(files, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	return &Pages{t: t}, nil
+}
+
+// QRLabel is one sticker on a QR sheet.
+type QRLabel struct {
+	Code    string       // the desk code or room name
+	Kind    string       // "Desk" or "Room"
+	PNGData template.URL // data: URL of the QR code image
+	URL     string       // what the code encodes
+}
+
+// QRSheet is a printable A4 page of a floor's QR codes.
+type QRSheet struct {
+	SiteName  string
+	FloorName string
+	Labels    []QRLabel
+}
+
+// RenderQRSheet writes the sheet.
+func (p *Pages) RenderQRSheet(w io.Writer, s QRSheet) error {
+	return p.t.ExecuteTemplate(w, "qrsheet.html", s)
+}
+
+// CheckInPage is the page a phone opens after scanning a code.
+type CheckInPage struct {
+	Code string
+}
+
+// RenderCheckIn writes the check-in page.
+func (p *Pages) RenderCheckIn(w io.Writer, c CheckInPage) error {
+	return p.t.ExecuteTemplate(w, "checkin.html", c)
+}
