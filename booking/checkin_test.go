@@ -281,3 +281,45 @@ func TestCheckOutFreesTheDesk(t *testing.T) {
 		}
 	})
 }
+
+// A booking nobody checks into is released after the grace (the owner sees
+// why), and its desk turns free on the floor's availability.
+func TestNoShowFreesTheDeskOnTheMap(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		b := f.mustBook(emil, deskReq("1A-07", at(2026, 3, 23, 10, 0), at(2026, 3, 23, 12, 0)))
+		window := booking.Window{From: at(2026, 3, 23, 10, 30), To: at(2026, 3, 23, 11, 0)}
+		state := func() booking.State {
+			a, err := f.svc.FloorAvailability(ctx, ada, demo.ID("floor", "0"), window)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range a.Resources {
+				if r.Name == "1A-07" {
+					return r.State
+				}
+			}
+			t.Fatal("1A-07 missing")
+			return ""
+		}
+		if s := state(); s != booking.StateBooked {
+			t.Fatalf("before: %s", s)
+		}
+		f.setNow(at(2026, 3, 23, 10, 14).Add(59 * time.Second)) // not yet
+		if n, _ := f.svc.ReleaseNoShows(ctx); n != 0 {
+			t.Fatalf("released %d inside the grace", n)
+		}
+		f.setNow(at(2026, 3, 23, 10, 15))
+		if n, err := f.svc.ReleaseNoShows(ctx); n != 1 || err != nil {
+			t.Fatalf("released %d, %v", n, err)
+		}
+		if s := state(); s != booking.StateFree {
+			t.Fatalf("after the grace: %s", s)
+		}
+		v, _ := f.svc.Get(ctx, emil, b.ID)
+		if v.Status != booking.StatusReleased || v.StatusReason != booking.ReasonNoShow {
+			t.Fatalf("the owner sees %s (%s)", v.Status, v.StatusReason)
+		}
+	})
+}
