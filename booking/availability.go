@@ -171,15 +171,16 @@ func localDates(w Window, loc *time.Location) []string {
 func loadBookings(tx *gorm.DB, scope, id string, sc *siteContext, w Window) (map[string][]slotRow, error) {
 	// Bookings up to the end of the window's last local day, to say when a
 	// free resource is next taken and when a booked one is next free.
-	horizon := DateOf(w.To.Add(-time.Nanosecond).In(sc.loc)).AddDays(1).In(sc.loc)
+	horizon := w.DayEnd(sc.loc)
 	if horizon.Before(w.To) {
 		horizon = w.To
 	}
+	col := map[string]string{"floor_id": "floor_id", "site_id": "site_id", "id": "resource_id"}[scope]
 	var rows []slotRow
 	err := tx.Table("bookings b").
 		Select("b.id, b.resource_id, b.start_at, b.end_at, b.status, b.user_id, u.name AS user_name, b.title").
 		Joins("JOIN users u ON u.id = b.user_id").
-		Where("b."+scope+" = ? AND b.status IN ('confirmed', 'checked_in') AND b.start_at < ? AND b.end_at > ?", id, horizon, w.From).
+		Where("b."+col+" = ? AND b.status IN ('confirmed', 'checked_in') AND b.start_at < ? AND b.end_at > ?", id, horizon, w.From).
 		Order("b.start_at").Scan(&rows).Error
 	if err != nil {
 		return nil, database.Translate(err)
@@ -492,4 +493,54 @@ func (s *Service) Whereabouts(ctx context.Context, viewer *users.Principal, user
 		out = append(out, w)
 	}
 	return out, nil
+}
+
+// ResourceNow is one desk or room as a door display shows it: its state
+// now and every booking left today.
+type ResourceNow struct {
+	ResourceState
+	Timezone string    `json:"timezone"`
+	Now      time.Time `json:"now"`
+	// Today: the current booking (if any) and every later one today.
+	Today []Slot `json:"today"`
+}
+
+// Now returns a resource's state at this moment and the rest of its day.
+func (s *Service) Now(ctx context.Context, viewer *users.Principal, typ ResourceType, id string) (*ResourceNow, error) {
+	tx := s.db.Conn(ctx)
+	r, err := loadResource(tx, typ, id)
+	if err != nil {
+		return nil, err
+	}
+	sc := &siteContext{SiteID: r.SiteID, Timezone: r.Timezone, loc: r.loc, rules: r.rules}
+	now := s.now().Truncate(time.Second)
+	w := Window{From: now, To: now.Add(time.Second)}
+	states, err := s.states(tx, "id", id, sc, w, viewer)
+	if err != nil {
+		return nil, err
+	}
+	if len(states) == 0 {
+		return nil, perch.NotFound(string(typ))
+	}
+	bookings, err := loadBookings(tx, "id", id, sc, w)
+	if err != nil {
+		return nil, err
+	}
+	out := &ResourceNow{ResourceState: states[0], Timezone: r.Timezone, Now: now.UTC(), Today: []Slot{}}
+	end := w.DayEnd(sc.loc)
+	for _, b := range bookings[id] {
+		if b.StartAt.Before(end) {
+			// Later bookings of the day, shown like the current one.
+			day := Window{From: b.StartAt, To: b.EndAt}
+			tmp := ResourceState{}
+			decide(&tmp, []slotRow{b}, day, sc, viewer)
+			out.Today = append(out.Today, tmp.Bookings...)
+		}
+	}
+	return out, nil
+}
+
+// DayEnd is the end of the window's last local day in loc.
+func (w Window) DayEnd(loc *time.Location) time.Time {
+	return DateOf(w.To.Add(-time.Nanosecond).In(loc)).AddDays(1).In(loc)
 }

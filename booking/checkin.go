@@ -96,7 +96,7 @@ func (s *Service) CheckInByCode(ctx context.Context, actor *users.Principal, cod
 	}
 	now := s.now()
 	var res *CheckInResult
-	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.eventTx(ctx, func(tx *gorm.DB) error {
 		r, err := loadResource(tx, ResourceType(coded.Type), coded.ID)
 		if err != nil {
 			return err
@@ -235,7 +235,7 @@ func (s *Service) release(tx *gorm.DB, r *resource, b *Booking, now time.Time) e
 func (s *Service) CheckInBooking(ctx context.Context, actor *users.Principal, id string, m Method) (*CheckInResult, error) {
 	now := s.now()
 	var res *CheckInResult
-	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.eventTx(ctx, func(tx *gorm.DB) error {
 		b, err := s.lockBooking(tx, actor, id)
 		if err != nil {
 			return err
@@ -271,7 +271,7 @@ func (s *Service) CheckInBooking(ctx context.Context, actor *users.Principal, id
 func (s *Service) CheckOutBooking(ctx context.Context, actor *users.Principal, id string, m Method) (*CheckInResult, error) {
 	now := s.now()
 	var res *CheckInResult
-	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.eventTx(ctx, func(tx *gorm.DB) error {
 		b, err := s.lockBooking(tx, actor, id)
 		if err != nil {
 			return err
@@ -334,7 +334,7 @@ func (s *Service) ReleaseNoShows(ctx context.Context) (int, error) {
 			continue
 		}
 		cutoff := now.Add(-time.Duration(sc.rules.NoShowGraceMinutes) * time.Minute)
-		err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+		err := s.eventTx(ctx, func(tx *gorm.DB) error {
 			var released []View
 			if err := tx.Raw(`UPDATE bookings SET status = 'released', status_reason = ?, version = version + 1, updated_at = ?
 				WHERE site_id = ? AND status = 'confirmed' AND start_at <= ? RETURNING *`,
@@ -366,7 +366,7 @@ func (s *Service) ReleaseNoShows(ctx context.Context) (int, error) {
 func (s *Service) AutoCheckOut(ctx context.Context) (int, error) {
 	now := s.now()
 	n := 0
-	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.eventTx(ctx, func(tx *gorm.DB) error {
 		var ended []View
 		if err := tx.Raw(`UPDATE bookings SET status = 'completed', status_reason = ?, version = version + 1, updated_at = ?
 			WHERE status = 'checked_in' AND end_at <= ? RETURNING *`, ReasonEnded, now, now).Scan(&ended).Error; err != nil {

@@ -94,7 +94,7 @@ func (s *Service) Update(ctx context.Context, actor *users.Principal, id string,
 	}
 	now := s.now()
 	var out *View
-	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.eventTx(ctx, func(tx *gorm.DB) error {
 		b, err := s.lockBooking(tx, actor, id)
 		if err != nil {
 			return err
@@ -213,7 +213,7 @@ func (s *Service) Cancel(ctx context.Context, actor *users.Principal, id, scope 
 	}
 	now := s.now()
 	var out []View
-	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.eventTx(ctx, func(tx *gorm.DB) error {
 		b, err := s.lockBooking(tx, actor, id)
 		if err != nil {
 			return err

@@ -18,9 +18,28 @@ import (
 
 // Service books desks and rooms.
 type Service struct {
-	db  *database.DB
-	fp  *floorplans.Service
-	now func() time.Time
+	db     *database.DB
+	fp     *floorplans.Service
+	now    func() time.Time
+	notify func()
+}
+
+// Notifier is told after a transaction that wrote outbox events commits,
+// so readers of the outbox wake at once instead of at their next poll.
+// It must not block.
+type Notifier interface{ Notify() }
+
+// WithNotifier makes the service tell n after each commit that wrote events.
+func WithNotifier(n Notifier) Option { return func(s *Service) { s.notify = n.Notify } }
+
+// eventTx runs fn in a transaction (see database.DB.Tx) that writes outbox
+// events, and wakes the outbox readers once it has committed.
+func (s *Service) eventTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	err := s.db.Tx(ctx, fn)
+	if err == nil && s.notify != nil {
+		s.notify()
+	}
+	return err
 }
 
 // Option configures a Service.
@@ -211,7 +230,7 @@ func (s *Service) Create(ctx context.Context, actor *users.Principal, req Create
 	}
 	now := s.now()
 	var res *CreateResult
-	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.eventTx(ctx, func(tx *gorm.DB) error {
 		if idem != nil {
 			if err := idem.claim(tx, now); err != nil {
 				return err

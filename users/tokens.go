@@ -42,6 +42,11 @@ type Principal struct {
 	// Bootstrap is true for the PERCH_BOOTSTRAP_TOKEN admin, which has no
 	// user row.
 	Bootstrap bool
+	// KioskID is set for a paired kiosk device (role kiosk); it may act only
+	// for its room (RoomID, door kiosks) or its site (SiteID, lobby kiosks).
+	KioskID string
+	RoomID  string
+	SiteID  string
 }
 
 // HashToken returns the stored form of a token.
