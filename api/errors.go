@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/perch-hq/perch"
+	"github.com/perch-hq/perch/kiosk"
 )
 
 // Codes only the HTTP layer produces.
@@ -36,7 +37,7 @@ func statusOf(code string) int {
 		return http.StatusMethodNotAllowed
 	case codeNotAcceptable:
 		return http.StatusNotAcceptable
-	case perch.ECONFLICT, perch.EBOOKINGCONFLICT:
+	case perch.ECONFLICT, perch.EBOOKINGCONFLICT, kiosk.ENotPaired:
 		return http.StatusConflict
 	case perch.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
@@ -69,6 +70,7 @@ var titles = map[string]string{
 	codeNotAcceptable:      "Not acceptable",
 	perch.ECONFLICT:        "Conflict",
 	perch.EBOOKINGCONFLICT: "Already booked",
+	kiosk.ENotPaired:       "Kiosk not paired yet",
 	perch.ETOOLARGE:        "Payload too large",
 	perch.EUNSUPPORTED:     "Unsupported media type",
 	perch.EUNAVAILABLE:     "Service unavailable",

@@ -21,6 +21,7 @@ import (
 	"github.com/perch-hq/perch/database/dbtest"
 	"github.com/perch-hq/perch/demo"
 	"github.com/perch-hq/perch/floorplans"
+	"github.com/perch-hq/perch/kiosk"
 	"github.com/perch-hq/perch/users"
 )
 
@@ -37,6 +38,7 @@ type env struct {
 	tokens map[users.Role]string
 	logs   *syncBuffer
 	clock  *testClock
+	kiosks *kiosk.Devices
 }
 
 // testClock is the booking service's clock, settable by tests.
@@ -94,8 +96,10 @@ func newEnv(t testing.TB, db *database.DB) *env {
 		e.tokens[tk.Role] = tk.Token
 	}
 	fp := floorplans.NewService(db)
+	bk := booking.NewService(db, fp, booking.WithClock(e.clock.Now))
+	e.kiosks = kiosk.NewDevices(db, bk, kiosk.WithDevicesClock(e.clock.Now))
 	e.srv = api.New(api.Deps{
-		DB: db, Users: us, Floorplans: fp, Booking: booking.NewService(db, fp, booking.WithClock(e.clock.Now)),
+		DB: db, Users: us, Floorplans: fp, Booking: bk, Kiosks: e.kiosks,
 		Logger:    slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Bootstrap: users.NewBootstrapAuth(bootstrapToken),
 		PublicURL: "http://perch.test", Version: "test",

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/perch-hq/perch"
+	"github.com/perch-hq/perch/kiosk"
 	"github.com/perch-hq/perch/users"
 )
 
@@ -157,8 +158,20 @@ func (s *Server) authenticate(c *fiber.Ctx) (*users.Principal, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return nil, perch.Errorf(perch.EUNAUTHORIZED, "Use the Bearer scheme: Authorization: Bearer <token>.")
 	}
+	return s.principalOf(c.UserContext(), token)
+}
+
+// principalOf resolves a bearer token: the bootstrap token, a kiosk token
+// ("perchk_", a paired device) or a user token.
+func (s *Server) principalOf(ctx context.Context, token string) (*users.Principal, error) {
 	if s.Bootstrap.Match(token) {
 		return users.BootstrapPrincipal(), nil
 	}
-	return s.Users.Authenticate(c.UserContext(), token)
+	if strings.HasPrefix(token, kiosk.DeviceTokenPrefix) {
+		if s.Kiosks == nil {
+			return nil, perch.Errorf(perch.EUNAUTHORIZED, "The token is not valid.")
+		}
+		return s.Kiosks.Authenticate(ctx, token)
+	}
+	return s.Users.Authenticate(ctx, token)
 }

@@ -12,6 +12,9 @@ var (
 	signedIn = allow(users.RoleAdmin, users.RoleEmployee, users.RoleReception, users.RoleKiosk)
 	people   = allow(users.RoleAdmin, users.RoleEmployee, users.RoleReception)
 	admins   = allow(users.RoleAdmin)
+	// Door actions: kiosk tokens only; package kiosk then admits only a
+	// paired room kiosk, for its own room.
+	doorKiosks = allow(users.RoleKiosk)
 )
 
 // routes registers every route of the server, in one place.
@@ -29,6 +32,11 @@ func (s *Server) routes() {
 		v1.Add(method, path, s.authorize(rs), h)
 	}
 	get, post, patch, del := fiber.MethodGet, fiber.MethodPost, fiber.MethodPatch, fiber.MethodDelete
+
+	// Kiosk pairing, before a device has a token: public (the device
+	// secret is the credential of /kiosks/token).
+	v1.Post("/kiosks/pairing", s.startPairing)
+	v1.Post("/kiosks/token", s.kioskToken)
 
 	route(get, "/me", signedIn, s.me)
 
@@ -93,6 +101,16 @@ func (s *Server) routes() {
 	route(post, "/desks/:id/qr/rotate", admins, s.rotateDeskQR)
 	route(post, "/rooms/:id/qr/rotate", admins, s.rotateRoomQR)
 	route(get, "/floors/:id/qr-sheet", admins, s.qrSheet)
+
+	route(post, "/kiosks/pair", admins, s.pairKiosk)
+	route(get, "/kiosks", admins, s.listKiosks)
+	route(get, "/kiosks/:id", admins, byID(s.Kiosks.Get))
+	route(del, "/kiosks/:id", admins, deleteByID(s.Kiosks.Revoke))
+	route(get, "/kiosk/room", doorKiosks, s.kioskRoom)
+	route(post, "/kiosk/book-now", doorKiosks, s.kioskBookNow)
+	route(post, "/kiosk/check-in", doorKiosks, s.kioskCheckIn)
+	route(post, "/kiosk/extend", doorKiosks, s.kioskExtend)
+	route(post, "/kiosk/end-early", doorKiosks, s.kioskEndEarly)
 
 	route(get, "/teams", people, s.listTeams)
 	route(post, "/teams", admins, s.createTeam)

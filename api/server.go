@@ -16,6 +16,7 @@ import (
 	"github.com/perch-hq/perch/booking"
 	"github.com/perch-hq/perch/database"
 	"github.com/perch-hq/perch/floorplans"
+	"github.com/perch-hq/perch/kiosk"
 	"github.com/perch-hq/perch/users"
 	"github.com/perch-hq/perch/web"
 )
@@ -26,7 +27,10 @@ type Deps struct {
 	Users      *users.Service
 	Floorplans *floorplans.Service
 	Booking    *booking.Service
-	Logger     *slog.Logger
+	// Kiosks pairs and authenticates kiosk devices ("perchk_" tokens) and
+	// serves the room-door actions.
+	Kiosks *kiosk.Devices
+	Logger *slog.Logger
 	// Bootstrap, when non-nil, accepts PERCH_BOOTSTRAP_TOKEN as an admin.
 	Bootstrap *users.BootstrapAuth
 	// PublicURL is where clients reach Perch (for links).

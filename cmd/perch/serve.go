@@ -5,10 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/soheilhy/cmux"
 	"io"
 	"log/slog"
 	"net"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/perch-hq/perch"
@@ -17,6 +19,7 @@ import (
 	"github.com/perch-hq/perch/database"
 	"github.com/perch-hq/perch/demo"
 	"github.com/perch-hq/perch/floorplans"
+	"github.com/perch-hq/perch/kiosk"
 	"github.com/perch-hq/perch/migrations"
 	"github.com/perch-hq/perch/users"
 )
@@ -54,7 +57,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	fp := floorplans.NewService(db)
-	bookings := booking.NewService(db, fp)
+	// The outbox feed pushes every committed change to the WebSocket hub;
+	// the booking service wakes it after each commit.
+	var hub *kiosk.Hub
+	pgURL := ""
+	if db.Dialect() == database.Postgres {
+		pgURL = cfg.DatabaseURL
+	}
+	feed := kiosk.NewFeed(db, func(ev []booking.Event) { hub.Dispatch(ev) }, kiosk.FeedOptions{PostgresURL: pgURL, Logger: log.With("component", "feed")})
+	bookings := booking.NewService(db, fp, booking.WithNotifier(feed))
 	go housekeeping(ctx, bookings, log)
 	go bookings.RunWorker(ctx, cfg.WorkerInterval, log.With("component", "worker"))
 	srv := api.New(api.Deps{
@@ -62,15 +73,34 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Users:      userSvc,
 		Floorplans: fp,
 		Booking:    bookings,
+		Kiosks:     kiosk.NewDevices(db, bookings),
 		Logger:     log,
 		Bootstrap:  users.NewBootstrapAuth(cfg.BootstrapToken),
 		PublicURL:  cfg.PublicURL,
 		Version:    version,
 	})
+	hub = kiosk.NewHub(db, bookings, srv.Authenticate, kiosk.HubOptions{Touch: srv.Kiosks.Touch, Logger: log.With("component", "hub")})
+	if err := feed.Start(ctx); err != nil {
+		return err
+	}
+	hub.SetLast(feed.Last())
+	feedCtx, stopFeed := context.WithCancel(context.Background())
+	defer stopFeed()
+	go feed.Run(feedCtx)
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	// One public port: connections whose first request asks to upgrade to
+	// WebSocket go to net/http and gorilla (fasthttp cannot hand them over),
+	// everything else to Fiber.
+	mux := cmux.New(ln)
+	mux.SetReadTimeout(10 * time.Second)
+	wsLn := &childListener{Listener: mux.Match(cmux.HTTP1HeaderField("Upgrade", "websocket"), cmux.HTTP1HeaderField("Upgrade", "WebSocket"))}
+	httpLn := &childListener{Listener: mux.Match(cmux.Any())}
+	wsSrv := hub.Listen(wsLn)
+	go func() { _ = mux.Serve() }()
 	if getenv("PERCH_PUBLIC_URL") == "" && srv.PublicURL != "" {
 		// Derived from PERCH_ADDR: use the port actually bound (PERCH_ADDR=:0).
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
@@ -79,7 +109,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		srv.PublicURL = cfg.PublicURL
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.App().Listener(ln) }()
+	go func() { serveErr <- srv.App().Listener(httpLn) }()
 	srv.SetReady(true)
 	log.Info("serving", "addr", ln.Addr().String(), "url", cfg.PublicURL)
 	fmt.Fprintf(stdout, "Perch %s is serving at %s (listening on %s)\n", version, cfg.PublicURL, ln.Addr())
@@ -90,16 +120,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("server stopped: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	// Shutdown: stop being ready, close every socket with 1001 (clients
+	// resume on another replica), drain HTTP, then close the database.
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout, "websockets", hub.Connections())
 	srv.SetReady(false)
+	_ = ln.Close() // accept nothing new; connections already open are served
+	hub.CloseAll()
 	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	_ = wsSrv.Shutdown(shutCtx)
 	if err := srv.Shutdown(shutCtx); err != nil {
 		return fmt.Errorf("drain requests: %w", err)
 	}
 	if err := <-serveErr; err != nil {
 		return fmt.Errorf("server stopped: %w", err)
 	}
+	stopFeed()
 	log.Info("stopped cleanly")
 	return nil
 }
@@ -160,4 +196,25 @@ func housekeeping(ctx context.Context, bookings *booking.Service, log *slog.Logg
 			}
 		}
 	}
+}
+
+// childListener is a cmux listener whose Close leaves the shared root
+// listener alone (cmux's would close it, cutting the other server's drain
+// short); the root is closed once, when shutdown begins.
+type childListener struct {
+	net.Listener
+	closed atomic.Bool
+}
+
+func (l *childListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil && (l.closed.Load() || errors.Is(err, cmux.ErrListenerClosed) || errors.Is(err, cmux.ErrServerClosed)) {
+		return nil, net.ErrClosed // a clean stop for net/http and fasthttp
+	}
+	return c, err
+}
+
+func (l *childListener) Close() error {
+	l.closed.Store(true)
+	return nil
 }

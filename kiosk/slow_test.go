@@ -1,0 +1,74 @@
+package kiosk
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/perch-hq/perch/booking"
+)
+
+// A client that does not keep up is disconnected (code 1013, "resume"),
+// and Dispatch never waits for it: the other client gets every event.
+func TestSlowClientIsCutOffWithoutDelayingOthers(t *testing.T) {
+	h := NewHub(nil, nil, nil, HubOptions{})
+	server := make(chan *websocket.Conn, 2)
+	done := make(chan struct{})
+	defer close(done)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		server <- ws
+		<-done
+	}))
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+	slowClient, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slowClient.Close()
+	fastClient, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fastClient.Close()
+	mk := func(ws *websocket.Conn) *conn {
+		return &conn{id: connIDs.Add(1), ws: ws, topics: []string{"floor:F"}, send: make(chan *out, queueSize), closed: make(chan struct{})}
+	}
+	slow, fast := mk(<-server), mk(<-server)
+	h.register(slow)
+	h.register(fast)
+	received := 0
+	floor := "F"
+	events := make([]booking.Event, 3*queueSize)
+	for i := range events {
+		events[i] = booking.Event{Seq: int64(i + 1), Kind: booking.EventCreated, FloorID: &floor, Payload: "{}"}
+		h.Dispatch(events[i : i+1]) // one commit at a time, as the feed delivers them
+		for len(fast.send) > 0 {    // the fast client's writer keeps up between commits
+			<-fast.send
+			received++
+		}
+	}
+	select {
+	case <-slow.closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the slow client was not disconnected")
+	}
+	if received != len(events) {
+		t.Fatalf("the other client got %d of %d events", received, len(events))
+	}
+	if h.Connections() != 1 {
+		t.Fatalf("%d connections registered, want only the fast one", h.Connections())
+	}
+	_, _, err = slowClient.ReadMessage()
+	if !websocket.IsCloseError(err, websocket.CloseTryAgainLater) {
+		t.Fatalf("the slow client saw %v, want close 1013", err)
+	}
+}
