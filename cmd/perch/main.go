@@ -4,6 +4,7 @@
 //	perch migrate [up|status]   apply or list schema migrations
 //	perch demo                  load the demo office and print sign-in tokens
 //	perch token --email ADDR    mint an API token for a user
+//	perch kiosk-sim -n 1000     simulate door displays, print delivery latency
 //	perch version
 //
 // Configuration comes from PERCH_* environment variables (see README.md).
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return demoCmd(ctx, args, getenv, stdout, stderr)
 	case "token":
 		return tokenCmd(ctx, args, getenv, stdout, stderr)
+	case "kiosk-sim":
+		return kioskSimCmd(ctx, args, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "perch", version)
 		return nil
@@ -74,6 +77,8 @@ Commands:
   migrate [up|status]   apply pending schema migrations, or list them
   demo                  load the demo office ("Berlin HQ") and print sign-in tokens
   token --email ADDR    mint an API token for a user and print it
+  kiosk-sim -n N        connect N simulated door displays to a running Perch
+                        and print how fast changes reach them
   version               print the version
 
 Configuration is read from PERCH_* environment variables; see README.md.

@@ -84,7 +84,7 @@ func TestTwoReplicasPushAndResume(t *testing.T) {
 	closes := make(chan error, 10)
 	c := &client.Client{URL: "ws://" + addrB + "/ws/kiosk?room_id=" + spree, Token: admin,
 		MinBackoff: 50 * time.Millisecond, MaxBackoff: 300 * time.Millisecond,
-		OnMessage: func(m client.Message) { mu.Lock(); got = append(got, m); mu.Unlock() },
+		OnMessage:    func(m client.Message) { mu.Lock(); got = append(got, m); mu.Unlock() },
 		OnDisconnect: func(err error) { closes <- err }}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -155,7 +155,6 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
 
 // post sends JSON and decodes the JSON answer.
 func post(t *testing.T, url, token, body string, want int) map[string]any {
