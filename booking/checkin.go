@@ -283,31 +283,16 @@ func (s *Service) CheckOutBooking(ctx context.Context, actor *users.Principal, i
 		if err != nil {
 			return err
 		}
-		end := now.Truncate(time.Second)
-		if !end.After(b.StartAt) {
-			end = b.StartAt.Add(time.Second)
-		}
-		if end.After(b.EndAt) {
-			end = b.EndAt
-		}
-		if err := tx.Model(&Booking{}).Where("id = ?", b.ID).Updates(map[string]any{
-			"status": StatusCompleted, "status_reason": ReasonCheckedOut, "end_at": end,
-			"version": gorm.Expr("version + 1"), "updated_at": now,
-		}).Error; err != nil {
-			return err
-		}
-		b.Status, b.StatusReason, b.EndAt, b.Version, b.UpdatedAt = StatusCompleted, ReasonCheckedOut, end, b.Version+1, now
-		if err := tx.Model(&CheckIn{}).Where("booking_id = ? AND checked_out_at IS NULL", b.ID).
-			Updates(map[string]any{"checked_out_at": end, "checkout_method": m}).Error; err != nil {
+		v, err := s.checkOut(tx, r, b, m, now)
+		if err != nil {
 			return err
 		}
 		var ci CheckIn
 		if err := tx.Where("booking_id = ?", b.ID).Take(&ci).Error; err != nil {
 			return err
 		}
-		v := View{Booking: *b, Timezone: r.Timezone, ResourceName: r.Name}
-		res = &CheckInResult{Booking: v, CheckIn: ci}
-		return writeEvent(tx, EventCheckedOut, &v, now)
+		res = &CheckInResult{Booking: *v, CheckIn: ci}
+		return nil
 	})
 	return res, err
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/perch-hq/perch"
 	"github.com/perch-hq/perch/database"
@@ -180,10 +179,7 @@ func (s *Service) Update(ctx context.Context, actor *users.Principal, id string,
 
 // lockBooking loads a booking the actor may manage, locked on PostgreSQL.
 func (s *Service) lockBooking(tx *gorm.DB, actor *users.Principal, id string) (*Booking, error) {
-	q := tx.Where("id = ?", id)
-	if s.db.Dialect() == database.Postgres {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
+	q := s.locking(tx.Where("id = ?", id))
 	var bs []Booking
 	if err := q.Find(&bs).Error; err != nil {
 		return nil, err

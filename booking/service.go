@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/perch-hq/perch"
 	"github.com/perch-hq/perch/database"
@@ -156,10 +155,7 @@ type owner struct {
 // for the transaction, so one person's concurrent bookings are checked
 // against per-person limits one at a time. (SQLite has one writer anyway.)
 func (s *Service) lockOwner(tx *gorm.DB, id string) (*owner, error) {
-	q := tx.Table("users").Select("id, team_id").Where("id = ?", id)
-	if s.db.Dialect() == database.Postgres {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
+	q := s.locking(tx.Table("users").Select("id, team_id").Where("id = ?", id))
 	var o []owner
 	if err := q.Scan(&o).Error; err != nil {
 		return nil, err
@@ -359,14 +355,7 @@ func (s *Service) explainConflict(ctx context.Context, err error, req CreateRequ
 	if ivs, ierr := s.intervals(r, req, s.now()); ierr == nil && len(ivs) > 0 {
 		start, end = ivs[0].Start, ivs[len(ivs)-1].End
 	}
-	if cerr := overlapping(s.db.Conn(ctx), r, start, end, ""); cerr != nil {
-		var ce *perch.Error
-		if errors.As(cerr, &ce) {
-			ce.Err = err
-			return ce
-		}
-	}
-	return err
+	return s.nameConflict(ctx, err, r, start, end, "")
 }
 
 // intervals computes the occurrences a request asks for.
