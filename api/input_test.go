@@ -96,6 +96,7 @@ func TestBadInput(t *testing.T) {
 			{"booking: unknown desk", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"` + database.NewID() + `","date":"2026-03-24"}`, "", 404, "not_found", ""},
 			{"booking: time without offset", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"` + demo.ID("desk", "1A-01") + `","start":"2026-03-24T09:00:00","end":"2026-03-24T10:00:00"}`, "", 400, "validation_failed", "start"},
 			{"booking: end before start", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"` + demo.ID("desk", "1A-01") + `","start":"2026-03-24T10:00:00Z","end":"2026-03-24T09:00:00Z"}`, "", 400, "validation_failed", "end"},
+			{"booking: longer than a day", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"` + demo.ID("desk", "1A-01") + `","start":"2026-12-01T09:00:00Z","end":"2026-12-02T11:00:00Z","override":true}`, "", 400, "validation_failed", "end"},
 			{"booking: no times", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"` + demo.ID("desk", "1A-01") + `"}`, "", 400, "validation_failed", "start"},
 			{"booking: impossible date", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"` + demo.ID("desk", "1A-01") + `","date":"2026-02-30"}`, "", 400, "validation_failed", "date"},
 			{"booking: bad part", "POST", "/api/v1/bookings", `{"resource_type":"desk","resource_id":"` + demo.ID("desk", "1A-01") + `","date":"2026-03-24","part":"noon"}`, "", 400, "validation_failed", "part"},

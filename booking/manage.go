@@ -129,6 +129,9 @@ func (s *Service) Update(ctx context.Context, actor *users.Principal, id string,
 		if !iv.End.After(iv.Start) {
 			return perch.Invalid("end", "end must be after start")
 		}
+		if err := checkLength(iv.Start, iv.End); err != nil {
+			return err
+		}
 		if b.Status == StatusCheckedIn && (r.ID != b.ResourceID || !iv.Start.Equal(b.StartAt)) {
 			return perch.Errorf(perch.ECONFLICT, "A checked-in booking can only be extended or shortened, not moved.")
 		}

@@ -6,6 +6,11 @@ package booking
 
 import "time"
 
+// MaxLength is the longest a booking may last: one local day, 25 hours on
+// the day the clocks go back. Longer stays are recurring series. Queries
+// rely on it to find overlapping bookings by a range of start times.
+const MaxLength = 25 * time.Hour
+
 // Status is where a booking is in its life.
 type Status string
 

@@ -316,7 +316,8 @@ func occurrenceError(err error, i, n int, iv interval, loc *time.Location) error
 func overlapping(tx *gorm.DB, r *resource, start, end time.Time, except string) error {
 	var other []struct{ StartAt, EndAt time.Time }
 	q := tx.Table("bookings").Select("start_at, end_at").
-		Where("resource_id = ? AND status IN ('confirmed', 'checked_in') AND start_at < ? AND end_at > ?", r.ID, end, start)
+		Where("resource_id = ? AND status IN ('confirmed', 'checked_in') AND start_at >= ? AND start_at < ? AND end_at > ?",
+			r.ID, start.Add(-MaxLength), end, start)
 	if except != "" {
 		q = q.Where("id <> ?", except)
 	}
@@ -388,6 +389,9 @@ func (s *Service) intervals(r *resource, req CreateRequest, now time.Time) ([]in
 		if !first.End.After(first.Start) {
 			return nil, perch.Invalid("end", "end must be after start")
 		}
+		if err := checkLength(first.Start, first.End); err != nil {
+			return nil, err
+		}
 	}
 	if req.Recurrence == "" {
 		return []interval{clampToday(first, now)}, nil
@@ -427,6 +431,15 @@ func (s *Service) intervals(r *resource, req CreateRequest, now time.Time) ([]in
 	}
 	out[0] = clampToday(out[0], now)
 	return out, nil
+}
+
+// checkLength refuses a booking longer than MaxLength (even with an
+// admin's override: queries rely on the bound).
+func checkLength(start, end time.Time) error {
+	if end.Sub(start) > MaxLength {
+		return perch.Invalid("end", "A booking lasts at most one day (25 hours); book longer stays as a recurring series.")
+	}
+	return nil
 }
 
 // clampToday lets a day or half-day booking made after its slot began

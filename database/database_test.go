@@ -76,6 +76,12 @@ func TestSchemaRefusesOverlappingBookings(t *testing.T) {
 		if perch.ErrorCode(err) != perch.EBOOKINGCONFLICT {
 			t.Fatalf("reactivate: got %v, want booking_conflict", err)
 		}
+		// A booking longer than one day (25 h, the autumn DST day) is refused.
+		err = database.Translate(insertBooking(g, site, floor, user, database.NewID(), base, base.Add(25*time.Hour+time.Second), "confirmed"))
+		if perch.ErrorCode(err) != perch.EINVALID {
+			t.Fatalf("26 h booking: got %v, want validation_failed", err)
+		}
+		must(t, insertBooking(g, site, floor, user, database.NewID(), base, base.Add(25*time.Hour), "confirmed"))
 		// An empty or inverted interval is refused.
 		err = database.Translate(insertBooking(g, site, floor, user, database.NewID(), base, base, "confirmed"))
 		if perch.ErrorCode(err) != perch.EINVALID {

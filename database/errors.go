@@ -86,6 +86,9 @@ func Translate(err error) error {
 		case sqliteConstraintChk, sqliteConstraintNN:
 			return &perch.Error{Code: perch.EINVALID, Message: "A value is out of range.", Err: err}
 		case sqliteConstraintTrig:
+			if strings.Contains(se.Error(), "booking_too_long") {
+				return &perch.Error{Code: perch.EINVALID, Message: "A booking lasts at most one day (25 hours).", Err: err}
+			}
 			if strings.Contains(se.Error(), "booking_conflict") {
 				return &perch.Error{Code: perch.EBOOKINGCONFLICT, Message: "The resource is already booked for an overlapping time.", Err: err}
 			}
