@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -134,7 +135,8 @@ const resourcesSQL = `
 SELECT 'desk' AS resource_type, d.id, d.floor_id, f.level, d.code AS name, d.zone_id, d.x, d.y,
        NULL AS width, NULL AS height, NULL AS capacity, d.amenities, d.booking_mode, d.bookable,
        d.assigned_user_id, u.name AS assigned_user_name,
-       (SELECT COUNT(*) FROM desk_releases r WHERE r.desk_id = d.id AND r.date IN ?) = ? AS released
+       CASE WHEN d.assigned_user_id IS NULL THEN false
+            ELSE (SELECT COUNT(*) FROM desk_releases r WHERE r.desk_id = d.id AND r.date IN ?) = ? END AS released
 FROM desks d JOIN floors f ON f.id = d.floor_id LEFT JOIN users u ON u.id = d.assigned_user_id
 WHERE d.%[1]s = ?
 UNION ALL
@@ -182,8 +184,21 @@ func loadBookings(tx *gorm.DB, scope, id string, sc *siteContext, w Window) (map
 		Joins("JOIN users u ON u.id = b.user_id").
 		Where("b."+col+" = ? AND b.status IN ('confirmed', 'checked_in')", id)
 	q = overlaps(q, w.From, horizon)
-	err := q.Order("b.start_at").Scan(&rows).Error
+	// Scanned by hand: a busy floor has a thousand bookings a day, and
+	// reflection per row was most of the request's time.
+	rs, err := q.Order("b.start_at").Rows()
 	if err != nil {
+		return nil, database.Translate(err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var r slotRow
+		if err := rs.Scan(&r.ID, &r.ResourceID, &r.StartAt, &r.EndAt, &r.Status, &r.UserID, &r.UserName, &r.Title); err != nil {
+			return nil, database.Translate(err)
+		}
+		rows = append(rows, r)
+	}
+	if err := rs.Err(); err != nil {
 		return nil, database.Translate(err)
 	}
 	byResource := map[string][]slotRow{}
@@ -296,11 +311,9 @@ func (s *Service) FloorAvailability(ctx context.Context, viewer *users.Principal
 }
 
 func (s *Service) states(tx *gorm.DB, scope, id string, sc *siteContext, w Window, viewer *users.Principal) ([]ResourceState, error) {
-	dates := localDates(w, sc.loc)
-	var rows []resourceRow
-	q := strings.ReplaceAll(resourcesSQL, "%[1]s", scope)
-	if err := tx.Raw(q, dates, len(dates), id, id).Scan(&rows).Error; err != nil {
-		return nil, database.Translate(err)
+	rows, err := s.resources(tx, scope, id, localDates(w, sc.loc))
+	if err != nil {
+		return nil, err
 	}
 	bookings, err := loadBookings(tx, scope, id, sc, w)
 	if err != nil {
@@ -552,4 +565,47 @@ func (w Window) DayEnd(loc *time.Location) time.Time {
 // with a range scan.
 func overlaps(q *gorm.DB, from, to time.Time) *gorm.DB {
 	return q.Where("b.start_at >= ? AND b.start_at < ? AND b.end_at > ?", from.Add(-MaxLength), to, from)
+}
+
+// resourceTTL is how long a floor's or site's desks and rooms are reused
+// between availability requests: they change rarely (an admin editing the
+// plan), and re-reading 500 desks for every map refresh would dominate
+// the request. An edit shows on the maps within this time.
+const resourceTTL = 2 * time.Second
+
+// resourceCache holds recent resource lists of a Service.
+type resourceCache struct {
+	mu sync.Mutex
+	m  map[string]cachedResources
+}
+
+type cachedResources struct {
+	at   time.Time
+	rows []resourceRow
+}
+
+// resources returns the desks and rooms of a floor, site or resource (scope
+// "floor_id", "site_id" or "id") with whether each assigned desk is
+// released on every one of dates, from the cache when fresh. The rows are
+// shared: callers must not change them.
+func (s *Service) resources(tx *gorm.DB, scope, id string, dates []string) ([]resourceRow, error) {
+	key := scope + "|" + id + "|" + strings.Join(dates, ",")
+	s.cache.mu.Lock()
+	if c, ok := s.cache.m[key]; ok && time.Since(c.at) < resourceTTL {
+		s.cache.mu.Unlock()
+		return c.rows, nil
+	}
+	s.cache.mu.Unlock()
+	var rows []resourceRow
+	q := strings.ReplaceAll(resourcesSQL, "%[1]s", scope)
+	if err := tx.Raw(q, dates, len(dates), id, id).Scan(&rows).Error; err != nil {
+		return nil, database.Translate(err)
+	}
+	s.cache.mu.Lock()
+	if s.cache.m == nil || len(s.cache.m) > 1000 {
+		s.cache.m = map[string]cachedResources{}
+	}
+	s.cache.m[key] = cachedResources{at: time.Now(), rows: rows}
+	s.cache.mu.Unlock()
+	return rows, nil
 }

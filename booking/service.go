@@ -21,6 +21,7 @@ type Service struct {
 	fp     *floorplans.Service
 	now    func() time.Time
 	notify func()
+	cache  resourceCache
 }
 
 // Notifier is told after a transaction that wrote outbox events commits,
@@ -515,8 +516,9 @@ func (s *Service) check(tx *gorm.DB, r *resource, o *owner, iv interval, now tim
 	}
 	if r.Type == Desk {
 		var n int64
-		q := tx.Table("bookings").Where("user_id = ? AND resource_type = 'desk' AND status IN ('confirmed', 'checked_in') AND start_at < ? AND end_at > ?",
-			o.ID, day.AddDays(1).In(loc), day.In(loc))
+		dayStart := day.In(loc)
+		q := tx.Table("bookings").Where("user_id = ? AND resource_type = 'desk' AND status IN ('confirmed', 'checked_in') AND start_at >= ? AND start_at < ? AND end_at > ?",
+			o.ID, dayStart.Add(-MaxLength), day.AddDays(1).In(loc), dayStart)
 		if except != "" {
 			q = q.Where("id <> ?", except)
 		}

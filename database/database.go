@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -35,6 +36,10 @@ type DB struct {
 	gorm    *gorm.DB
 	sql     *sql.DB
 	dialect Dialect
+	// writers queues SQLite write transactions in Go: SQLite has one
+	// writer at a time, and a writer waiting in SQLite's busy handler
+	// sleeps in growing steps instead of starting the moment the lock frees.
+	writers sync.Mutex
 	// Location is a display form of where the data lives (a file path or a
 	// host/database), with any password removed.
 	Location string
@@ -175,6 +180,10 @@ func (db *DB) Conn(ctx context.Context) *gorm.DB { return db.gorm.WithContext(ct
 // a check followed by an insert cannot interleave with another writer.
 // Errors come back translated (see Translate).
 func (db *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if db.dialect == SQLite {
+		db.writers.Lock()
+		defer db.writers.Unlock()
+	}
 	return Translate(db.gorm.WithContext(ctx).Transaction(fn))
 }
 
