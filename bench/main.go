@@ -3,6 +3,7 @@
 //
 //	go run ./bench -scenario booking-create -c 32 -d 20s
 //	go run ./bench -scenario availability -c 32 -d 20s
+//	go run ./bench -scenario checkin -c 32 -d 20s
 //	go run ./bench -scenario seed            # only seed
 //
 // It talks only to -url, through the public API. Seeding is idempotent and
@@ -41,7 +42,7 @@ func main() {
 	var cfg config
 	flag.StringVar(&cfg.url, "url", "http://localhost:8080", "base URL of the running Perch server")
 	flag.StringVar(&cfg.token, "token", defaultToken(os.Getenv), "admin bearer token (default $PERCH_BENCH_TOKEN, else $PERCH_BOOTSTRAP_TOKEN)")
-	flag.StringVar(&cfg.scenario, "scenario", "booking-create", "booking-create, availability, or seed (seed only)")
+	flag.StringVar(&cfg.scenario, "scenario", "booking-create", "booking-create, availability, checkin, or seed (seed only)")
 	flag.IntVar(&cfg.clients, "c", 32, "concurrent clients (also seeding workers)")
 	flag.DurationVar(&cfg.duration, "d", 20*time.Second, "measured duration")
 	flag.DurationVar(&cfg.warmup, "warmup", 3*time.Second, "warm-up before measuring (not counted)")
@@ -73,7 +74,7 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	}
 	newStep, ok := scenarios[cfg.scenario]
 	if !ok && cfg.scenario != "seed" {
-		return fmt.Errorf("unknown -scenario %q: want booking-create, availability or seed", cfg.scenario)
+		return fmt.Errorf("unknown -scenario %q: want booking-create, availability, checkin or seed", cfg.scenario)
 	}
 	a, err := newAPI(cfg.url, cfg.token, cfg.clients)
 	if err != nil {
