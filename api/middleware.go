@@ -158,12 +158,13 @@ func (s *Server) authenticate(c *fiber.Ctx) (*users.Principal, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return nil, perch.Errorf(perch.EUNAUTHORIZED, "Use the Bearer scheme: Authorization: Bearer <token>.")
 	}
-	return s.principalOf(c.UserContext(), token)
+	return s.Authenticate(c.UserContext(), token)
 }
 
-// principalOf resolves a bearer token: the bootstrap token, a kiosk token
-// ("perchk_", a paired device) or a user token.
-func (s *Server) principalOf(ctx context.Context, token string) (*users.Principal, error) {
+// Authenticate resolves a bearer token: the bootstrap token, a kiosk token
+// ("perchk_", a paired device) or a user token. The WebSocket endpoints,
+// served outside Fiber, use it too.
+func (s *Server) Authenticate(ctx context.Context, token string) (*users.Principal, error) {
 	if s.Bootstrap.Match(token) {
 		return users.BootstrapPrincipal(), nil
 	}
