@@ -73,6 +73,8 @@ type conn struct {
 
 	closeOnce sync.Once
 	closed    chan struct{}
+	// cancel ends the writer's context when the connection closes.
+	cancel context.CancelFunc
 }
 
 func (c *conn) wants(topics []string) bool {
@@ -92,6 +94,9 @@ func (c *conn) close(code int, reason string) {
 		_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
 		_ = c.ws.Close()
 		close(c.closed)
+		if c.cancel != nil {
+			c.cancel()
+		}
 	})
 }
 
@@ -251,15 +256,17 @@ func (h *Hub) serve(w http.ResponseWriter, r *http.Request, open func(context.Co
 			return
 		}
 	}
+	wctx, cancelWriter := context.WithCancel(context.Background())
+	defer cancelWriter()
 	c := &conn{id: connIDs.Add(1), ws: ws, topics: sess.topics, send: make(chan *out, queueSize),
-		roomID: sess.roomID, kioskID: sess.kioskID, closed: make(chan struct{})}
+		roomID: sess.roomID, kioskID: sess.kioskID, closed: make(chan struct{}), cancel: cancelWriter}
 	upto, ok := h.register(c)
 	if !ok {
 		c.close(closeGoingAway, "server shutting down")
 		return
 	}
 	defer h.unregister(c)
-	go h.writeLoop(c, sess, since, upto)
+	go h.writeLoop(wctx, c, sess, since, upto)
 	h.readLoop(c)
 }
 
@@ -313,10 +320,7 @@ func (h *Hub) readLoop(c *conn) {
 // writeLoop sends the start (snapshot, or the missed events), then live
 // deltas in seq order, skipping what was already sent; it pings every
 // pingEvery.
-func (h *Hub) writeLoop(c *conn, s *session, since, upto int64) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { <-c.closed; cancel() }()
+func (h *Hub) writeLoop(ctx context.Context, c *conn, s *session, since, upto int64) {
 	sent, err := h.start(ctx, c, s, since, upto)
 	if err != nil {
 		h.log.Warn("websocket start", "conn", c.id, "error", err)
