@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"html/template"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/perch-hq/perch"
 	"github.com/perch-hq/perch/booking"
 	"github.com/perch-hq/perch/floorplans"
+	"github.com/perch-hq/perch/users"
 	"github.com/perch-hq/perch/web"
 )
 
@@ -50,42 +52,32 @@ func (s *Server) checkIn(c *fiber.Ctx) error {
 		return perch.Invalid("code", "code is required: the code from the desk's or room's QR sticker")
 	}
 	res, err := s.Booking.CheckInByCode(c.UserContext(), principal(c), codeOf(b.Code))
+	return sendCheckIn(c, res, err)
+}
+
+// sendCheckIn answers a check-in: 201 when it happened now, 200 when the
+// booking was already checked in (or for a check-out).
+func sendCheckIn(c *fiber.Ctx, res *booking.CheckInResult, err error) error {
 	if err != nil {
 		return err
 	}
 	status := fiber.StatusCreated
-	if res.Already {
+	if res.Already || res.Booking.Status != booking.StatusCheckedIn {
 		status = fiber.StatusOK
 	}
 	return c.Status(status).JSON(toCheckInJSON(res))
 }
 
-func (s *Server) checkInBooking(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
+// onBooking serves POST /bookings/{id}/check-in and /check-out from the app.
+func (s *Server) onBooking(act func(context.Context, *users.Principal, string, booking.Method) (*booking.CheckInResult, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := idParam(c, "id")
+		if err != nil {
+			return err
+		}
+		res, err := act(c.UserContext(), principal(c), id, booking.MethodWeb)
+		return sendCheckIn(c, res, err)
 	}
-	res, err := s.Booking.CheckInBooking(c.UserContext(), principal(c), id, booking.MethodWeb)
-	if err != nil {
-		return err
-	}
-	status := fiber.StatusCreated
-	if res.Already {
-		status = fiber.StatusOK
-	}
-	return c.Status(status).JSON(toCheckInJSON(res))
-}
-
-func (s *Server) checkOutBooking(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	res, err := s.Booking.CheckOutBooking(c.UserContext(), principal(c), id, booking.MethodWeb)
-	if err != nil {
-		return err
-	}
-	return c.JSON(toCheckInJSON(res))
 }
 
 // qrSize reads ?size= (pixels).

@@ -94,8 +94,8 @@ func (s *Server) routes() {
 	route(get, "/users/:id/whereabouts", people, s.whereabouts)
 
 	route(post, "/checkins", people, s.checkIn)
-	route(post, "/bookings/:id/check-in", people, s.checkInBooking)
-	route(post, "/bookings/:id/check-out", people, s.checkOutBooking)
+	route(post, "/bookings/:id/check-in", people, s.onBooking(s.Booking.CheckInBooking))
+	route(post, "/bookings/:id/check-out", people, s.onBooking(s.Booking.CheckOutBooking))
 	route(get, "/desks/:id/qr.png", admins, s.deskQR)
 	route(get, "/rooms/:id/qr.png", admins, s.roomQR)
 	route(post, "/desks/:id/qr/rotate", admins, s.rotateDeskQR)
