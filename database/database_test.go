@@ -32,9 +32,9 @@ func seedBookingParents(t *testing.T, db *database.DB) (siteID, floorID, userID 
 	now := time.Now().UTC()
 	siteID, floorID, userID = database.NewID(), database.NewID(), database.NewID()
 	g := db.Conn(ctx)
-	must(t, g.Exec("INSERT INTO sites (id, name, timezone, created_at, updated_at) VALUES (?, 'S', 'UTC', ?, ?)", siteID, now, now).Error)
-	must(t, g.Exec("INSERT INTO floors (id, site_id, name, width, height, created_at, updated_at) VALUES (?, ?, 'F', 10, 10, ?, ?)", floorID, siteID, now, now).Error)
-	must(t, g.Exec("INSERT INTO users (id, email, name, role, created_at, updated_at) VALUES (?, 'a@example.com', 'A', 'employee', ?, ?)", userID, now, now).Error)
+	dbtest.Must(t, g.Exec("INSERT INTO sites (id, name, timezone, created_at, updated_at) VALUES (?, 'S', 'UTC', ?, ?)", siteID, now, now).Error)
+	dbtest.Must(t, g.Exec("INSERT INTO floors (id, site_id, name, width, height, created_at, updated_at) VALUES (?, ?, 'F', 10, 10, ?, ?)", floorID, siteID, now, now).Error)
+	dbtest.Must(t, g.Exec("INSERT INTO users (id, email, name, role, created_at, updated_at) VALUES (?, 'a@example.com', 'A', 'employee', ?, ?)", userID, now, now).Error)
 	return
 }
 
@@ -54,18 +54,18 @@ func TestSchemaRefusesOverlappingBookings(t *testing.T) {
 		desk := database.NewID()
 		base := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 		g := db.Conn(ctx)
-		must(t, insertBooking(g, site, floor, user, desk, base, base.Add(time.Hour), "confirmed"))
+		dbtest.Must(t, insertBooking(g, site, floor, user, desk, base, base.Add(time.Hour), "confirmed"))
 		// Back to back: [11,12) touches [10,11) and is fine.
-		must(t, insertBooking(g, site, floor, user, desk, base.Add(time.Hour), base.Add(2*time.Hour), "confirmed"))
+		dbtest.Must(t, insertBooking(g, site, floor, user, desk, base.Add(time.Hour), base.Add(2*time.Hour), "confirmed"))
 		// Overlap refused, with the stable code.
 		err := database.Translate(insertBooking(g, site, floor, user, desk, base.Add(30*time.Minute), base.Add(90*time.Minute), "confirmed"))
 		if perch.ErrorCode(err) != perch.EBOOKINGCONFLICT {
 			t.Fatalf("overlap: got %v, want booking_conflict", err)
 		}
 		// A cancelled booking does not block.
-		must(t, insertBooking(g, site, floor, user, desk, base.Add(30*time.Minute), base.Add(90*time.Minute), "cancelled"))
+		dbtest.Must(t, insertBooking(g, site, floor, user, desk, base.Add(30*time.Minute), base.Add(90*time.Minute), "cancelled"))
 		// Another desk is independent.
-		must(t, insertBooking(g, site, floor, user, database.NewID(), base, base.Add(time.Hour), "confirmed"))
+		dbtest.Must(t, insertBooking(g, site, floor, user, database.NewID(), base, base.Add(time.Hour), "confirmed"))
 		// Sub-second precision compares correctly too.
 		err = database.Translate(insertBooking(g, site, floor, user, desk, base.Add(2*time.Hour-time.Millisecond), base.Add(3*time.Hour), "confirmed"))
 		if perch.ErrorCode(err) != perch.EBOOKINGCONFLICT {
@@ -81,7 +81,7 @@ func TestSchemaRefusesOverlappingBookings(t *testing.T) {
 		if perch.ErrorCode(err) != perch.EINVALID {
 			t.Fatalf("26 h booking: got %v, want validation_failed", err)
 		}
-		must(t, insertBooking(g, site, floor, user, database.NewID(), base, base.Add(25*time.Hour), "confirmed"))
+		dbtest.Must(t, insertBooking(g, site, floor, user, database.NewID(), base, base.Add(25*time.Hour), "confirmed"))
 		// An empty or inverted interval is refused.
 		err = database.Translate(insertBooking(g, site, floor, user, database.NewID(), base, base, "confirmed"))
 		if perch.ErrorCode(err) != perch.EINVALID {
@@ -158,13 +158,6 @@ func TestPageCursor(t *testing.T) {
 	}
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // A time in any zone is stored in UTC: on SQLite the stored text must be the
 // UTC form, or text comparison would misorder instants.
 func TestTimesAreStoredInUTC(t *testing.T) {
@@ -175,13 +168,13 @@ func TestTimesAreStoredInUTC(t *testing.T) {
 		desk := database.NewID()
 		start := time.Date(2026, 3, 24, 7, 0, 0, 0, berlin) // 06:00Z
 		now := time.Now()
-		must(t, db.Tx(ctx, func(tx *gorm.DB) error { // the times as they come, in Berlin
+		dbtest.Must(t, db.Tx(ctx, func(tx *gorm.DB) error { // the times as they come, in Berlin
 			return tx.Exec(`INSERT INTO bookings (id, site_id, floor_id, resource_type, resource_id, user_id, start_at, end_at, status, created_at, updated_at)
 				VALUES (?, ?, ?, 'desk', ?, ?, ?, ?, 'confirmed', ?, ?)`, database.NewID(), site, floor, desk, user, start, start.Add(time.Hour), now, now).Error
 		}))
 		if db.Dialect() == database.SQLite {
 			var raw string
-			must(t, db.Conn(ctx).Raw("SELECT CAST(start_at AS TEXT) FROM bookings").Scan(&raw).Error)
+			dbtest.Must(t, db.Conn(ctx).Raw("SELECT CAST(start_at AS TEXT) FROM bookings").Scan(&raw).Error)
 			if raw != "2026-03-24 06:00:00+00:00" {
 				t.Fatalf("stored %q, want the UTC text", raw)
 			}
@@ -193,7 +186,7 @@ func TestTimesAreStoredInUTC(t *testing.T) {
 			t.Fatalf("overlap across zones: %v", err)
 		}
 		var n int64
-		must(t, db.Conn(ctx).Table("bookings").Where("start_at < ?", time.Date(2026, 3, 24, 7, 30, 0, 0, berlin)).Count(&n).Error)
+		dbtest.Must(t, db.Conn(ctx).Table("bookings").Where("start_at < ?", time.Date(2026, 3, 24, 7, 30, 0, 0, berlin)).Count(&n).Error)
 		if n != 1 {
 			t.Fatalf("a query parameter in another zone found %d rows, want 1", n)
 		}

@@ -16,13 +16,6 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // What the demo office holds, table by table.
 var wantCounts = map[string]int64{
 	"sites":  1,
@@ -39,7 +32,7 @@ func countAll(t *testing.T, db *database.DB) map[string]int64 {
 	got := map[string]int64{}
 	for table := range wantCounts {
 		var n int64
-		must(t, db.Conn(context.Background()).Table(table).Count(&n).Error)
+		dbtest.Must(t, db.Conn(context.Background()).Table(table).Count(&n).Error)
 		got[table] = n
 	}
 	return got
@@ -212,9 +205,9 @@ func TestLoad(t *testing.T) {
 		state := func(wantLoaded, wantEmpty bool) {
 			t.Helper()
 			loaded, err := demo.Loaded(ctx, db)
-			must(t, err)
+			dbtest.Must(t, err)
 			empty, err := demo.Empty(ctx, db)
-			must(t, err)
+			dbtest.Must(t, err)
 			if loaded != wantLoaded || empty != wantEmpty {
 				t.Fatalf("Loaded = %v, Empty = %v; want %v, %v", loaded, empty, wantLoaded, wantEmpty)
 			}
@@ -222,7 +215,7 @@ func TestLoad(t *testing.T) {
 
 		state(false, true)
 		o, err := demo.Load(ctx, db)
-		must(t, err)
+		dbtest.Must(t, err)
 		if o == nil || o.Site.ID != demo.SiteID {
 			t.Fatalf("Load returned %+v", o)
 		}
@@ -244,18 +237,18 @@ func TestLoad(t *testing.T) {
 		// What was written reads back through the services, normalised.
 		fp := floorplans.NewService(db)
 		site, err := fp.GetSite(ctx, demo.SiteID)
-		must(t, err)
+		dbtest.Must(t, err)
 		if site.Name != "Berlin HQ" || site.Timezone != "Europe/Berlin" {
 			t.Fatalf("stored site %+v", site)
 		}
 		desk, err := fp.GetDesk(ctx, demo.ID("desk", "1A-01"))
-		must(t, err)
+		dbtest.Must(t, err)
 		if desk.SiteID != demo.SiteID || desk.ZoneID == nil || !desk.Amenities.Has("monitor", "accessible") {
 			t.Fatalf("stored desk 1A-01 %+v", desk)
 		}
 		us := users.NewService(db)
 		admin, err := us.GetUserByEmail(ctx, demo.AdminEmail)
-		must(t, err)
+		dbtest.Must(t, err)
 		if admin.Role != users.RoleAdmin {
 			t.Fatalf("admin account %+v", admin)
 		}
@@ -273,11 +266,11 @@ func TestEmptyAndLoadedWithOtherData(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
-		must(t, users.NewService(db).CreateUser(ctx, &users.User{Name: "Someone", Email: "someone@example.com", Role: users.RoleAdmin}))
+		dbtest.Must(t, users.NewService(db).CreateUser(ctx, &users.User{Name: "Someone", Email: "someone@example.com", Role: users.RoleAdmin}))
 		loaded, err := demo.Loaded(ctx, db)
-		must(t, err)
+		dbtest.Must(t, err)
 		empty, err := demo.Empty(ctx, db)
-		must(t, err)
+		dbtest.Must(t, err)
 		if loaded || empty {
 			t.Fatalf("Loaded = %v, Empty = %v; want false, false", loaded, empty)
 		}
@@ -295,7 +288,7 @@ func TestMintTokens(t *testing.T) {
 			t.Fatalf("MintTokens before Load: %v, want not_found", err)
 		}
 		_, err := demo.Load(ctx, db)
-		must(t, err)
+		dbtest.Must(t, err)
 
 		wantEmail := map[users.Role]string{
 			users.RoleAdmin: demo.AdminEmail, users.RoleEmployee: demo.EmployeeEmail,
@@ -323,11 +316,11 @@ func TestMintTokens(t *testing.T) {
 		}
 
 		first, err := demo.MintTokens(ctx, svc)
-		must(t, err)
+		dbtest.Must(t, err)
 		check(first)
 
 		second, err := demo.MintTokens(ctx, svc)
-		must(t, err)
+		dbtest.Must(t, err)
 		check(second)
 		for i, old := range first {
 			if old.Token == second[i].Token {
@@ -339,7 +332,7 @@ func TestMintTokens(t *testing.T) {
 		}
 		// The live demo tokens are exactly the second set.
 		var live int64
-		must(t, db.Conn(ctx).Table("tokens").Where("label = ? AND revoked_at IS NULL", demo.TokenLabel).Count(&live).Error)
+		dbtest.Must(t, db.Conn(ctx).Table("tokens").Where("label = ? AND revoked_at IS NULL", demo.TokenLabel).Count(&live).Error)
 		if live != int64(len(second)) {
 			t.Fatalf("%d live demo tokens, want %d", live, len(second))
 		}

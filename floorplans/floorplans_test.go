@@ -2,7 +2,6 @@ package floorplans_test
 
 import (
 	"context"
-	"errors"
 	"math"
 	"os"
 	"slices"
@@ -23,71 +22,48 @@ func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
 
 // wantErr fails unless err carries the code and (when field is not empty)
 // names the field. code "" means no error.
-func wantErr(t *testing.T, err error, code, field string) {
-	t.Helper()
-	if got := perch.ErrorCode(err); got != code {
-		t.Fatalf("error code = %q (err: %v), want %q", got, err, code)
-	}
-	if code == "" || field == "" {
-		return
-	}
-	var pe *perch.Error
-	if !errors.As(err, &pe) {
-		t.Fatalf("error %v is not a *perch.Error", err)
-	}
-	if pe.Field != field {
-		t.Fatalf("error field = %q (err: %v), want %q", pe.Field, err, field)
-	}
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 func ptr[T any](v T) *T { return &v }
 
 func newSite(t *testing.T, svc *floorplans.Service, name string) *floorplans.Site {
 	t.Helper()
 	s := &floorplans.Site{Name: name, Timezone: "Europe/Berlin"}
-	must(t, svc.CreateSite(context.Background(), s))
+	dbtest.Must(t, svc.CreateSite(context.Background(), s))
 	return s
 }
 
 func newFloor(t *testing.T, svc *floorplans.Service, siteID, name string, w, h float64) *floorplans.Floor {
 	t.Helper()
 	f := &floorplans.Floor{SiteID: siteID, Name: name, Width: w, Height: h}
-	must(t, svc.CreateFloor(context.Background(), f))
+	dbtest.Must(t, svc.CreateFloor(context.Background(), f))
 	return f
 }
 
 func newZone(t *testing.T, svc *floorplans.Service, floorID, name string) *floorplans.Zone {
 	t.Helper()
 	z := &floorplans.Zone{FloorID: floorID, Name: name}
-	must(t, svc.CreateZone(context.Background(), z))
+	dbtest.Must(t, svc.CreateZone(context.Background(), z))
 	return z
 }
 
 func newDesk(t *testing.T, svc *floorplans.Service, floorID, code string, x, y float64) *floorplans.Desk {
 	t.Helper()
 	d := &floorplans.Desk{FloorID: floorID, Code: code, X: x, Y: y, Bookable: true}
-	must(t, svc.CreateDesk(context.Background(), d))
+	dbtest.Must(t, svc.CreateDesk(context.Background(), d))
 	return d
 }
 
 func newRoom(t *testing.T, svc *floorplans.Service, floorID, name string, x, y, w, h float64) *floorplans.Room {
 	t.Helper()
 	r := &floorplans.Room{FloorID: floorID, Name: name, Capacity: 4, X: x, Y: y, Width: w, Height: h, Bookable: true}
-	must(t, svc.CreateRoom(context.Background(), r))
+	dbtest.Must(t, svc.CreateRoom(context.Background(), r))
 	return r
 }
 
 func newUser(t *testing.T, db *database.DB, email string) *users.User {
 	t.Helper()
 	u := &users.User{Email: email, Name: "Test " + email, Role: users.RoleEmployee}
-	must(t, users.NewService(db).CreateUser(context.Background(), u))
+	dbtest.Must(t, users.NewService(db).CreateUser(context.Background(), u))
 	return u
 }
 
@@ -99,7 +75,7 @@ func count(t *testing.T, db *database.DB, table, where string, args ...any) int6
 	if where != "" {
 		q = q.Where(where, args...)
 	}
-	must(t, q.Count(&n).Error)
+	dbtest.Must(t, q.Count(&n).Error)
 	return n
 }
 
@@ -107,7 +83,7 @@ func count(t *testing.T, db *database.DB, table, where string, args ...any) int6
 func insertBooking(t *testing.T, db *database.DB, siteID, floorID, kind, resourceID, userID string, start, end time.Time, status string) {
 	t.Helper()
 	now := time.Now().UTC()
-	must(t, db.Conn(context.Background()).Exec(`INSERT INTO bookings
+	dbtest.Must(t, db.Conn(context.Background()).Exec(`INSERT INTO bookings
 		(id, site_id, floor_id, resource_type, resource_id, user_id, start_at, end_at, status, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		database.NewID(), siteID, floorID, kind, resourceID, userID, start.UTC(), end.UTC(), status, now, now).Error)
@@ -148,18 +124,18 @@ func TestCreateSiteValidatesNameAndTimezone(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				s := tc.site
 				err := svc.CreateSite(ctx, &s)
-				wantErr(t, err, tc.wantCode, tc.wantField)
+				dbtest.WantErr(t, err, tc.wantCode, tc.wantField)
 				if tc.wantCode != "" {
 					return
 				}
 				accepted++
 				got, err := svc.GetSite(ctx, s.ID)
-				must(t, err)
+				dbtest.Must(t, err)
 				if got.Name != strings.TrimSpace(tc.site.Name) || got.Timezone != tc.site.Timezone {
 					t.Fatalf("stored site = %q in %q, want %q in %q", got.Name, got.Timezone, strings.TrimSpace(tc.site.Name), tc.site.Timezone)
 				}
 				loc, err := got.Location()
-				must(t, err)
+				dbtest.Must(t, err)
 				if loc.String() != tc.site.Timezone {
 					t.Fatalf("Location() = %q, want %q", loc, tc.site.Timezone)
 				}
@@ -179,20 +155,20 @@ func TestUpdateSiteKeepsTimezoneValid(t *testing.T) {
 		s := newSite(t, svc, "HQ")
 		for _, tz := range []string{"Local", "", "Nowhere/Atlantis"} {
 			_, err := svc.UpdateSite(ctx, s.ID, func(v *floorplans.Site) error { v.Timezone = tz; return nil })
-			wantErr(t, err, perch.EINVALID, "timezone")
+			dbtest.WantErr(t, err, perch.EINVALID, "timezone")
 		}
 		got, err := svc.GetSite(ctx, s.ID)
-		must(t, err)
+		dbtest.Must(t, err)
 		if got.Timezone != "Europe/Berlin" {
 			t.Fatalf("refused update changed the timezone to %q", got.Timezone)
 		}
 		upd, err := svc.UpdateSite(ctx, s.ID, func(v *floorplans.Site) error { v.Timezone = "America/New_York"; return nil })
-		must(t, err)
+		dbtest.Must(t, err)
 		if got, _ := svc.GetSite(ctx, s.ID); upd.Timezone != "America/New_York" || got.Timezone != "America/New_York" {
 			t.Fatalf("update to America/New_York not stored: %+v", got)
 		}
 		_, err = svc.UpdateSite(ctx, database.NewID(), func(*floorplans.Site) error { return nil })
-		wantErr(t, err, perch.ENOTFOUND, "")
+		dbtest.WantErr(t, err, perch.ENOTFOUND, "")
 	})
 }
 
@@ -234,13 +210,13 @@ func TestCreateFloorValidatesPlanAndLevel(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				f := tc.floor
 				f.SiteID = site.ID
-				wantErr(t, svc.CreateFloor(ctx, &f), tc.wantCode, tc.wantField)
+				dbtest.WantErr(t, svc.CreateFloor(ctx, &f), tc.wantCode, tc.wantField)
 				if tc.wantCode != "" {
 					return
 				}
 				accepted++
 				got, err := svc.GetFloor(ctx, f.ID)
-				must(t, err)
+				dbtest.Must(t, err)
 				if got.SiteID != site.ID || got.Level != tc.floor.Level || got.Width != tc.floor.Width || got.Height != tc.floor.Height {
 					t.Fatalf("stored floor %+v, want %+v", got, tc.floor)
 				}
@@ -251,7 +227,7 @@ func TestCreateFloorValidatesPlanAndLevel(t *testing.T) {
 		}
 		// A floor needs an existing site.
 		err := svc.CreateFloor(ctx, &floorplans.Floor{SiteID: database.NewID(), Name: "F", Width: 10, Height: 10})
-		wantErr(t, err, perch.ENOTFOUND, "")
+		dbtest.WantErr(t, err, perch.ENOTFOUND, "")
 	})
 }
 
@@ -279,14 +255,14 @@ func TestUpdateFloorRefusesShrinkingBelowContents(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				before, err := svc.GetFloor(ctx, floor.ID)
-				must(t, err)
+				dbtest.Must(t, err)
 				_, err = svc.UpdateFloor(ctx, floor.ID, func(f *floorplans.Floor) error {
 					f.Width, f.Height = tc.width, tc.height
 					return nil
 				})
-				wantErr(t, err, tc.wantCode, "")
+				dbtest.WantErr(t, err, tc.wantCode, "")
 				after, err := svc.GetFloor(ctx, floor.ID)
-				must(t, err)
+				dbtest.Must(t, err)
 				want := [2]float64{tc.width, tc.height}
 				if tc.wantCode != "" {
 					want = [2]float64{before.Width, before.Height}
@@ -297,7 +273,7 @@ func TestUpdateFloorRefusesShrinkingBelowContents(t *testing.T) {
 			})
 		}
 		_, err := svc.UpdateFloor(ctx, database.NewID(), func(*floorplans.Floor) error { return nil })
-		wantErr(t, err, perch.ENOTFOUND, "")
+		dbtest.WantErr(t, err, perch.ENOTFOUND, "")
 	})
 }
 
@@ -361,13 +337,13 @@ func TestCreateDeskValidates(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				d := tc.desk
 				d.FloorID = floor.ID
-				wantErr(t, svc.CreateDesk(ctx, &d), tc.wantCode, tc.wantField)
+				dbtest.WantErr(t, svc.CreateDesk(ctx, &d), tc.wantCode, tc.wantField)
 				if tc.wantCode != "" {
 					return
 				}
 				accepted++
 				got, err := svc.GetDesk(ctx, d.ID)
-				must(t, err)
+				dbtest.Must(t, err)
 				wantCode := tc.wantCodeS
 				if wantCode == "" {
 					wantCode = tc.desk.Code
@@ -390,7 +366,7 @@ func TestCreateDeskValidates(t *testing.T) {
 			t.Fatalf("%d desks stored, want %d (refused desks must not be written)", n, accepted)
 		}
 		err := svc.CreateDesk(ctx, &floorplans.Desk{FloorID: database.NewID(), Code: "N-1"})
-		wantErr(t, err, perch.ENOTFOUND, "")
+		dbtest.WantErr(t, err, perch.ENOTFOUND, "")
 	})
 }
 
@@ -422,7 +398,7 @@ func TestDeskCodeIsUniquePerSite(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				before := count(t, db, "desks", "")
 				err := svc.CreateDesk(ctx, &floorplans.Desk{FloorID: tc.floorID, Code: tc.code, X: 5, Y: 5})
-				wantErr(t, err, tc.wantCode, "code")
+				dbtest.WantErr(t, err, tc.wantCode, "code")
 				want := before + 1
 				if tc.wantCode != "" {
 					want = before
@@ -438,9 +414,9 @@ func TestDeskCodeIsUniquePerSite(t *testing.T) {
 
 		// Renaming a desk onto another's code is the same conflict.
 		_, err := svc.UpdateDesk(ctx, second.ID, func(d *floorplans.Desk) error { d.Code = first.Code; return nil })
-		wantErr(t, err, perch.ECONFLICT, "code")
+		dbtest.WantErr(t, err, perch.ECONFLICT, "code")
 		got, err := svc.GetDesk(ctx, second.ID)
-		must(t, err)
+		dbtest.Must(t, err)
 		if got.Code != "1A-02" {
 			t.Fatalf("refused rename stored code %q", got.Code)
 		}
@@ -507,7 +483,7 @@ func TestCreateDesksRowIsAllOrNothing(t *testing.T) {
 				if err == nil {
 					err = svc.CreateDesks(ctx, floor.ID, desks)
 				}
-				wantErr(t, err, tc.wantCode, tc.wantField)
+				dbtest.WantErr(t, err, tc.wantCode, tc.wantField)
 				for _, s := range tc.wantMsg {
 					if msg := perch.ErrorMessage(err); !strings.Contains(msg, s) {
 						t.Errorf("message %q does not name %q", msg, s)
@@ -528,10 +504,10 @@ func TestCreateDesksRowIsAllOrNothing(t *testing.T) {
 		// A row that fits is written whole: codes, positions, shared amenities.
 		row := floorplans.DeskRow{Prefix: "R-", First: 4, Digits: 2, Count: 4, X: 10, Y: 10, StepX: 30, Amenities: floorplans.Amenities{"Monitor"}, Bookable: true}
 		desks, err := row.Desks()
-		must(t, err)
-		must(t, svc.CreateDesks(ctx, floor.ID, desks))
+		dbtest.Must(t, err)
+		dbtest.Must(t, svc.CreateDesks(ctx, floor.ID, desks))
 		got, _, err := svc.ListDesks(ctx, floor.ID, database.Page{})
-		must(t, err)
+		dbtest.Must(t, err)
 		var codes []string
 		var xs []float64
 		for _, d := range got {
@@ -594,13 +570,13 @@ func TestCreateRoomValidates(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				r := tc.room
 				r.FloorID = floor.ID
-				wantErr(t, svc.CreateRoom(ctx, &r), tc.wantCode, tc.wantField)
+				dbtest.WantErr(t, svc.CreateRoom(ctx, &r), tc.wantCode, tc.wantField)
 				if tc.wantCode != "" {
 					return
 				}
 				accepted++
 				got, err := svc.GetRoom(ctx, r.ID)
-				must(t, err)
+				dbtest.Must(t, err)
 				if got.SiteID != site.ID || got.Capacity != tc.room.Capacity || got.X != tc.room.X || got.Width != tc.room.Width {
 					t.Fatalf("stored room %+v, want %+v", got, tc.room)
 				}
@@ -612,7 +588,7 @@ func TestCreateRoomValidates(t *testing.T) {
 		// Moving a room off the plan is refused too, and changes nothing.
 		r := newRoom(t, svc, floor.ID, "Havel", 0, 0, 10, 10)
 		_, err := svc.UpdateRoom(ctx, r.ID, func(v *floorplans.Room) error { v.X = 95; return nil })
-		wantErr(t, err, perch.EINVALID, "width")
+		dbtest.WantErr(t, err, perch.EINVALID, "width")
 		if got, _ := svc.GetRoom(ctx, r.ID); got.X != 0 {
 			t.Fatalf("refused move stored x = %g", got.X)
 		}
@@ -693,15 +669,15 @@ func TestDeleteZoneKeepsItsDesksAndRooms(t *testing.T) {
 		var inZone []string
 		for _, code := range []string{"Q-1", "Q-2"} {
 			d := &floorplans.Desk{FloorID: floor.ID, Code: code, X: 1, Y: 1, ZoneID: &zone.ID}
-			must(t, svc.CreateDesk(ctx, d))
+			dbtest.Must(t, svc.CreateDesk(ctx, d))
 			inZone = append(inZone, d.ID)
 		}
 		loud := &floorplans.Desk{FloorID: floor.ID, Code: "L-1", X: 1, Y: 1, ZoneID: &keep.ID}
-		must(t, svc.CreateDesk(ctx, loud))
+		dbtest.Must(t, svc.CreateDesk(ctx, loud))
 		room := &floorplans.Room{FloorID: floor.ID, Name: "Box", Capacity: 2, Width: 5, Height: 5, ZoneID: &zone.ID}
-		must(t, svc.CreateRoom(ctx, room))
+		dbtest.Must(t, svc.CreateRoom(ctx, room))
 
-		must(t, svc.DeleteZone(ctx, zone.ID))
+		dbtest.Must(t, svc.DeleteZone(ctx, zone.ID))
 
 		for _, id := range inZone {
 			d, err := svc.GetDesk(ctx, id)
@@ -761,7 +737,7 @@ func TestDeleteDeskOrRoomWithUpcomingBooking(t *testing.T) {
 				}
 				insertBooking(t, db, site.ID, floor.ID, tc.kind, id, user.ID, tc.start, tc.end, tc.status)
 				err := del(ctx, id)
-				wantErr(t, err, tc.wantCode, "")
+				dbtest.WantErr(t, err, tc.wantCode, "")
 				stillThere := get(id) == nil
 				if stillThere != (tc.wantCode != "") {
 					t.Fatalf("after delete (err %v) the %s exists = %v", err, tc.kind, stillThere)
@@ -792,9 +768,9 @@ func TestListDesksPagesByCode(t *testing.T) {
 		cursor, pages := "", 0
 		for {
 			p, err := database.NewPage(3, cursor)
-			must(t, err)
+			dbtest.Must(t, err)
 			items, next, err := svc.ListDesks(ctx, floor.ID, p)
-			must(t, err)
+			dbtest.Must(t, err)
 			pages++
 			if len(items) > 3 {
 				t.Fatalf("page %d has %d items, limit 3", pages, len(items))
@@ -825,12 +801,12 @@ func TestListDesksPagesByCode(t *testing.T) {
 		// A page that exactly ends the list has no next cursor either.
 		p, _ := database.NewPage(7, "")
 		items, next, err := svc.ListDesks(ctx, floor.ID, p)
-		must(t, err)
+		dbtest.Must(t, err)
 		if len(items) != 7 || next != "" {
 			t.Fatalf("limit 7 of 7: %d items, next %q; want 7 and no cursor", len(items), next)
 		}
 		_, _, err = svc.ListDesks(ctx, database.NewID(), database.Page{})
-		wantErr(t, err, perch.ENOTFOUND, "")
+		dbtest.WantErr(t, err, perch.ENOTFOUND, "")
 	})
 }
 
@@ -842,15 +818,15 @@ func TestListFloorsPagesByLevel(t *testing.T) {
 		site := newSite(t, svc, "HQ")
 		for _, level := range []int{3, -1, 0, 2, 1} {
 			f := &floorplans.Floor{SiteID: site.ID, Name: "L", Level: level, Width: 10, Height: 10}
-			must(t, svc.CreateFloor(ctx, f))
+			dbtest.Must(t, svc.CreateFloor(ctx, f))
 		}
 		var levels []int
 		cursor := ""
 		for range 10 {
 			p, err := database.NewPage(2, cursor)
-			must(t, err)
+			dbtest.Must(t, err)
 			items, next, err := svc.ListFloors(ctx, site.ID, p)
-			must(t, err)
+			dbtest.Must(t, err)
 			for _, f := range items {
 				levels = append(levels, f.Level)
 			}

@@ -2,7 +2,6 @@ package users_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -22,43 +21,20 @@ func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
 
 // wantErr fails unless err carries the code and (when field is not empty)
 // names the field. code "" means no error.
-func wantErr(t *testing.T, err error, code, field string) {
-	t.Helper()
-	if got := perch.ErrorCode(err); got != code {
-		t.Fatalf("error code = %q (err: %v), want %q", got, err, code)
-	}
-	if code == "" || field == "" {
-		return
-	}
-	var pe *perch.Error
-	if !errors.As(err, &pe) {
-		t.Fatalf("error %v is not a *perch.Error", err)
-	}
-	if pe.Field != field {
-		t.Fatalf("error field = %q (err: %v), want %q", pe.Field, err, field)
-	}
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 func ptr[T any](v T) *T { return &v }
 
 func newTeam(t *testing.T, svc *users.Service, name string) *users.Team {
 	t.Helper()
 	tm := &users.Team{Name: name}
-	must(t, svc.CreateTeam(context.Background(), tm))
+	dbtest.Must(t, svc.CreateTeam(context.Background(), tm))
 	return tm
 }
 
 func newUser(t *testing.T, svc *users.Service, name, email string, role users.Role, teamID *string) *users.User {
 	t.Helper()
 	u := &users.User{Name: name, Email: email, Role: role, TeamID: teamID}
-	must(t, svc.CreateUser(context.Background(), u))
+	dbtest.Must(t, svc.CreateUser(context.Background(), u))
 	return u
 }
 
@@ -69,7 +45,7 @@ func count(t *testing.T, db *database.DB, table, where string, args ...any) int6
 	if where != "" {
 		q = q.Where(where, args...)
 	}
-	must(t, q.Count(&n).Error)
+	dbtest.Must(t, q.Count(&n).Error)
 	return n
 }
 
@@ -80,9 +56,9 @@ func insertBooking(t *testing.T, db *database.DB, userID string) {
 	g := db.Conn(context.Background())
 	now := time.Now().UTC()
 	siteID, floorID := database.NewID(), database.NewID()
-	must(t, g.Exec("INSERT INTO sites (id, name, timezone, created_at, updated_at) VALUES (?, 'S', 'UTC', ?, ?)", siteID, now, now).Error)
-	must(t, g.Exec("INSERT INTO floors (id, site_id, name, width, height, created_at, updated_at) VALUES (?, ?, 'F', 10, 10, ?, ?)", floorID, siteID, now, now).Error)
-	must(t, g.Exec(`INSERT INTO bookings (id, site_id, floor_id, resource_type, resource_id, user_id, start_at, end_at, status, created_at, updated_at)
+	dbtest.Must(t, g.Exec("INSERT INTO sites (id, name, timezone, created_at, updated_at) VALUES (?, 'S', 'UTC', ?, ?)", siteID, now, now).Error)
+	dbtest.Must(t, g.Exec("INSERT INTO floors (id, site_id, name, width, height, created_at, updated_at) VALUES (?, ?, 'F', 10, 10, ?, ?)", floorID, siteID, now, now).Error)
+	dbtest.Must(t, g.Exec(`INSERT INTO bookings (id, site_id, floor_id, resource_type, resource_id, user_id, start_at, end_at, status, created_at, updated_at)
 		VALUES (?, ?, ?, 'desk', ?, ?, ?, ?, 'confirmed', ?, ?)`,
 		database.NewID(), siteID, floorID, database.NewID(), userID, now.Add(time.Hour), now.Add(2*time.Hour), now, now).Error)
 }
@@ -143,13 +119,13 @@ func TestCreateUserNormalisesAndValidates(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				u := tc.user
-				wantErr(t, svc.CreateUser(ctx, &u), tc.wantCode, tc.wantField)
+				dbtest.WantErr(t, svc.CreateUser(ctx, &u), tc.wantCode, tc.wantField)
 				if tc.wantCode != "" {
 					return
 				}
 				accepted++
 				got, err := svc.GetUser(ctx, u.ID)
-				must(t, err)
+				dbtest.Must(t, err)
 				if got.Email != tc.wantEmail || got.Name != tc.wantName || got.Role != tc.user.Role {
 					t.Fatalf("stored %q <%s> as %s, want %q <%s> as %s", got.Name, got.Email, got.Role, tc.wantName, tc.wantEmail, tc.user.Role)
 				}
@@ -158,7 +134,7 @@ func TestCreateUserNormalisesAndValidates(t *testing.T) {
 				}
 				// Found by email whatever the case and spacing the caller uses.
 				byEmail, err := svc.GetUserByEmail(ctx, "  "+strings.ToUpper(tc.wantEmail)+" ")
-				must(t, err)
+				dbtest.Must(t, err)
 				if byEmail.ID != u.ID {
 					t.Fatalf("GetUserByEmail found %s, want %s", byEmail.ID, u.ID)
 				}
@@ -170,18 +146,18 @@ func TestCreateUserNormalisesAndValidates(t *testing.T) {
 
 		// Changing one's email onto another user's is the same conflict.
 		bob, err := svc.GetUserByEmail(ctx, "bob.baker@example.com")
-		must(t, err)
+		dbtest.Must(t, err)
 		_, err = svc.UpdateUser(ctx, bob.ID, func(u *users.User) error { u.Email = "Ada@example.com"; return nil })
-		wantErr(t, err, perch.ECONFLICT, "email")
+		dbtest.WantErr(t, err, perch.ECONFLICT, "email")
 		_, err = svc.UpdateUser(ctx, bob.ID, func(u *users.User) error { u.Role = "root"; return nil })
-		wantErr(t, err, perch.EINVALID, "role")
+		dbtest.WantErr(t, err, perch.EINVALID, "role")
 		if got, _ := svc.GetUser(ctx, bob.ID); got.Email != "bob.baker@example.com" || got.Role != users.RoleEmployee {
 			t.Fatalf("refused updates changed the user: %+v", got)
 		}
 		_, err = svc.GetUser(ctx, database.NewID())
-		wantErr(t, err, perch.ENOTFOUND, "")
+		dbtest.WantErr(t, err, perch.ENOTFOUND, "")
 		_, err = svc.GetUserByEmail(ctx, "nobody@example.com")
-		wantErr(t, err, perch.ENOTFOUND, "")
+		dbtest.WantErr(t, err, perch.ENOTFOUND, "")
 	})
 }
 
@@ -227,7 +203,7 @@ func TestListUsersFilters(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				list, next, err := svc.ListUsers(ctx, tc.filter, database.Page{})
-				must(t, err)
+				dbtest.Must(t, err)
 				var got []string
 				for _, u := range list {
 					got = append(got, u.Name)
@@ -243,9 +219,9 @@ func TestListUsersFilters(t *testing.T) {
 		cursor := ""
 		for range 10 {
 			p, err := database.NewPage(2, cursor)
-			must(t, err)
+			dbtest.Must(t, err)
 			list, next, err := svc.ListUsers(ctx, users.UserFilter{Role: users.RoleEmployee}, p)
-			must(t, err)
+			dbtest.Must(t, err)
 			for _, u := range list {
 				paged = append(paged, u.Name)
 			}
@@ -269,7 +245,7 @@ func TestDeleteTeamKeepsMembers(t *testing.T) {
 		b := newUser(t, svc, "B", "b@example.com", users.RoleAdmin, &gone.ID)
 		c := newUser(t, svc, "C", "c@example.com", users.RoleEmployee, &stays.ID)
 
-		must(t, svc.DeleteTeam(ctx, gone.ID))
+		dbtest.Must(t, svc.DeleteTeam(ctx, gone.ID))
 
 		for _, u := range []*users.User{a, b} {
 			got, err := svc.GetUser(ctx, u.ID)
@@ -284,12 +260,12 @@ func TestDeleteTeamKeepsMembers(t *testing.T) {
 			t.Fatalf("member of another team changed: %+v", got)
 		}
 		_, err := svc.GetTeam(ctx, gone.ID)
-		wantErr(t, err, perch.ENOTFOUND, "")
-		wantErr(t, svc.DeleteTeam(ctx, gone.ID), perch.ENOTFOUND, "")
+		dbtest.WantErr(t, err, perch.ENOTFOUND, "")
+		dbtest.WantErr(t, svc.DeleteTeam(ctx, gone.ID), perch.ENOTFOUND, "")
 		// The name is free again.
 		newTeam(t, svc, "Gone")
 		// Team names stay unique.
-		wantErr(t, svc.CreateTeam(ctx, &users.Team{Name: " Stays "}), perch.ECONFLICT, "name")
+		dbtest.WantErr(t, svc.CreateTeam(ctx, &users.Team{Name: " Stays "}), perch.ECONFLICT, "name")
 	})
 }
 
@@ -302,7 +278,7 @@ func TestDeleteUser(t *testing.T) {
 		insertBooking(t, db, booker.ID)
 		leaver := newUser(t, svc, "Leaver", "leaver@example.com", users.RoleEmployee, nil)
 		plain, _, err := svc.MintToken(ctx, leaver.ID, "cli", 0)
-		must(t, err)
+		dbtest.Must(t, err)
 
 		cases := []struct {
 			name     string
@@ -315,7 +291,7 @@ func TestDeleteUser(t *testing.T) {
 			{"unknown", database.NewID(), perch.ENOTFOUND},
 		}
 		for _, tc := range cases {
-			wantErr(t, svc.DeleteUser(ctx, tc.id), tc.wantCode, "")
+			dbtest.WantErr(t, svc.DeleteUser(ctx, tc.id), tc.wantCode, "")
 		}
 		if _, err := svc.GetUser(ctx, booker.ID); err != nil {
 			t.Fatalf("refused delete removed the user: %v", err)
@@ -327,7 +303,7 @@ func TestDeleteUser(t *testing.T) {
 			t.Fatalf("%d tokens of the deleted user left, want none", n)
 		}
 		_, err = svc.Authenticate(ctx, plain)
-		wantErr(t, err, perch.EUNAUTHORIZED, "")
+		dbtest.WantErr(t, err, perch.EUNAUTHORIZED, "")
 	})
 }
 
@@ -345,7 +321,7 @@ func TestTokens(t *testing.T) {
 		mint := func(t *testing.T, u *users.User, label string, ttl time.Duration) string {
 			t.Helper()
 			plain, tok, err := svc.MintToken(ctx, u.ID, label, ttl)
-			must(t, err)
+			dbtest.Must(t, err)
 			if !strings.HasPrefix(plain, users.TokenPrefix) || tok.UserID != u.ID || tok.Label != label {
 				t.Fatalf("minted %q as %+v", plain, tok)
 			}
@@ -363,17 +339,17 @@ func TestTokens(t *testing.T) {
 			{"not yet expired", func(t *testing.T) string { return mint(t, ada, "short", time.Hour) }, "", ada},
 			{"revoked by label", func(t *testing.T) string {
 				p := mint(t, ada, "laptop", 0)
-				must(t, svc.RevokeTokens(ctx, ada.ID, "laptop"))
+				dbtest.Must(t, svc.RevokeTokens(ctx, ada.ID, "laptop"))
 				return p
 			}, perch.EUNAUTHORIZED, nil},
 			{"revoking another label keeps it", func(t *testing.T) string {
 				p := mint(t, ada, "phone", 0)
-				must(t, svc.RevokeTokens(ctx, ada.ID, "tablet"))
+				dbtest.Must(t, svc.RevokeTokens(ctx, ada.ID, "tablet"))
 				return p
 			}, "", ada},
 			{"revoking another user's label keeps it", func(t *testing.T) string {
 				p := mint(t, ada, "shared", 0)
-				must(t, svc.RevokeTokens(ctx, bob.ID, "shared"))
+				dbtest.Must(t, svc.RevokeTokens(ctx, bob.ID, "shared"))
 				return p
 			}, "", ada},
 			{"expired by its ttl", func(t *testing.T) string {
@@ -383,7 +359,7 @@ func TestTokens(t *testing.T) {
 			}, perch.EUNAUTHORIZED, nil},
 			{"expired in the database", func(t *testing.T) string {
 				p := mint(t, ada, "old", 24*time.Hour)
-				must(t, db.Conn(ctx).Exec("UPDATE tokens SET expires_at = ? WHERE hash = ?", time.Now().UTC().Add(-time.Minute), users.HashToken(p)).Error)
+				dbtest.Must(t, db.Conn(ctx).Exec("UPDATE tokens SET expires_at = ? WHERE hash = ?", time.Now().UTC().Add(-time.Minute), users.HashToken(p)).Error)
 				return p
 			}, perch.EUNAUTHORIZED, nil},
 			{"unknown token", func(*testing.T) string { return users.NewTokenString() }, perch.EUNAUTHORIZED, nil},
@@ -404,7 +380,7 @@ func TestTokens(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				plain := tc.token(t)
 				p, err := svc.Authenticate(ctx, plain)
-				wantErr(t, err, tc.wantCode, "")
+				dbtest.WantErr(t, err, tc.wantCode, "")
 				if tc.wantCode != "" {
 					if p != nil {
 						t.Fatalf("refused token still gave a principal: %+v", p)
@@ -423,11 +399,11 @@ func TestTokens(t *testing.T) {
 
 		// Minting for someone who does not exist, or with bad options.
 		_, _, err := svc.MintToken(ctx, database.NewID(), "x", 0)
-		wantErr(t, err, perch.ENOTFOUND, "")
+		dbtest.WantErr(t, err, perch.ENOTFOUND, "")
 		_, _, err = svc.MintToken(ctx, ada.ID, "x", -time.Second)
-		wantErr(t, err, perch.EINVALID, "ttl_hours")
+		dbtest.WantErr(t, err, perch.EINVALID, "ttl_hours")
 		_, _, err = svc.MintToken(ctx, ada.ID, strings.Repeat("l", 101), 0)
-		wantErr(t, err, perch.EINVALID, "label")
+		dbtest.WantErr(t, err, perch.EINVALID, "label")
 	})
 }
 
@@ -440,13 +416,13 @@ func TestTokensAreStoredHashed(t *testing.T) {
 		svc := users.NewService(db)
 		u := newUser(t, svc, "Ada", "ada@example.com", users.RoleAdmin, nil)
 		plain, tok, err := svc.MintToken(ctx, u.ID, "cli", time.Hour)
-		must(t, err)
+		dbtest.Must(t, err)
 		if tok.Hash != users.HashToken(plain) {
 			t.Fatalf("returned token carries hash %q, want sha256 of the plain token", tok.Hash)
 		}
 
 		var hash string
-		must(t, db.Conn(ctx).Raw("SELECT hash FROM tokens WHERE id = ?", tok.ID).Scan(&hash).Error)
+		dbtest.Must(t, db.Conn(ctx).Raw("SELECT hash FROM tokens WHERE id = ?", tok.ID).Scan(&hash).Error)
 		if hash == plain || hash != users.HashToken(plain) {
 			t.Fatalf("stored hash %q; want HashToken(plain) = %q and never the plain token", hash, users.HashToken(plain))
 		}
@@ -459,10 +435,10 @@ func TestTokensAreStoredHashed(t *testing.T) {
 		if db.Dialect() == database.SQLite {
 			rows, err = db.SQL().QueryContext(ctx, "SELECT * FROM tokens WHERE id = ?", tok.ID)
 		}
-		must(t, err)
+		dbtest.Must(t, err)
 		defer rows.Close()
 		cols, err := rows.Columns()
-		must(t, err)
+		dbtest.Must(t, err)
 		secret := strings.TrimPrefix(plain, users.TokenPrefix)
 		found := 0
 		for rows.Next() {
@@ -472,7 +448,7 @@ func TestTokensAreStoredHashed(t *testing.T) {
 			for i := range vals {
 				ptrs[i] = &vals[i]
 			}
-			must(t, rows.Scan(ptrs...))
+			dbtest.Must(t, rows.Scan(ptrs...))
 			for i, v := range vals {
 				s := fmt.Sprint(v)
 				if b, ok := v.([]byte); ok {
@@ -483,7 +459,7 @@ func TestTokensAreStoredHashed(t *testing.T) {
 				}
 			}
 		}
-		must(t, rows.Err())
+		dbtest.Must(t, rows.Err())
 		if found != 1 {
 			t.Fatalf("%d token rows, want 1", found)
 		}
