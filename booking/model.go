@@ -59,14 +59,16 @@ type Booking struct {
 // Event is one row of the transactional outbox: written in the same
 // transaction as the booking change it describes; Seq orders all events.
 type Event struct {
-	Seq        int64     `json:"seq" gorm:"primaryKey;autoIncrement"`
-	Kind       string    `json:"kind"`
-	SiteID     *string   `json:"site_id"`
-	FloorID    *string   `json:"floor_id"`
-	ResourceID *string   `json:"resource_id"`
-	BookingID  *string   `json:"booking_id"`
-	Payload    string    `json:"payload"`
-	CreatedAt  time.Time `json:"created_at"`
+	Seq        int64   `json:"seq" gorm:"primaryKey;autoIncrement"`
+	Kind       string  `json:"kind"`
+	SiteID     *string `json:"site_id"`
+	FloorID    *string `json:"floor_id"`
+	ResourceID *string `json:"resource_id"`
+	BookingID  *string `json:"booking_id"`
+	// UserID addresses an event to one person (their /ws/me sockets).
+	UserID    *string   `json:"user_id,omitempty"`
+	Payload   string    `json:"payload"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // TableName maps Event to the outbox table.
