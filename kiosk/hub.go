@@ -139,9 +139,7 @@ func (h *Hub) Dispatch(events []booking.Event) {
 			if msg == nil {
 				msg = &out{seq: e.Seq, data: encodeDelta(e), roomChange: e.ResourceID != nil}
 			}
-			select {
-			case c.send <- msg:
-			default:
+			if !c.push(msg) {
 				h.log.Warn("websocket client too slow; disconnecting", "conn", c.id)
 				delete(h.conns, c)
 				go c.close(closeTooSlow, "too slow: resume with since")

@@ -61,20 +61,32 @@ type out struct {
 
 var connIDs atomic.Int64
 
-// conn is one WebSocket client.
+// conn is one WebSocket client. An idle connection costs one goroutine
+// (its reader, blocked in the poller) and a timer for its pings: messages
+// wait in a bounded queue that a short-lived goroutine drains when there is
+// something to send, so no writer goroutine sits idle per socket.
 type conn struct {
 	id     int64
+	hub    *Hub
 	ws     *websocket.Conn
 	topics []string
-	send   chan *out
 	// roomID is set for door displays: deltas carry the room's new state.
 	roomID  string
 	kioskID string
 
+	mu      sync.Mutex
+	queue   []*out
+	writing bool  // a goroutine is draining the queue (or the start is being sent)
+	done    bool  // closed: nothing more is queued or sent
+	sent    int64 // seq the client has; only the one writer touches it
+	ping    *time.Timer
+
 	closeOnce sync.Once
 	closed    chan struct{}
-	// cancel ends the writer's context when the connection closes.
-	cancel context.CancelFunc
+}
+
+func newConn(h *Hub, ws *websocket.Conn, topics []string) *conn {
+	return &conn{id: connIDs.Add(1), hub: h, ws: ws, topics: topics, closed: make(chan struct{})}
 }
 
 func (c *conn) wants(topics []string) bool {
@@ -88,15 +100,93 @@ func (c *conn) wants(topics []string) bool {
 	return false
 }
 
+// push queues m without waiting; false when the queue is full (the client
+// is too slow). It starts a writer when none is running.
+func (c *conn) push(m *out) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done {
+		return true
+	}
+	if len(c.queue) >= queueSize {
+		return false
+	}
+	c.queue = append(c.queue, m)
+	if !c.writing {
+		c.writing = true
+		go c.flush()
+	}
+	return true
+}
+
+// flush sends queued messages in order, skipping what the client already
+// has, until the queue is empty. Only one flush runs at a time (writing).
+func (c *conn) flush() {
+	for {
+		c.mu.Lock()
+		if c.done || len(c.queue) == 0 {
+			c.writing = false
+			c.queue = nil // an idle connection keeps no buffer
+			c.mu.Unlock()
+			return
+		}
+		m := c.queue[0]
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+		c.mu.Unlock()
+		if m.seq <= c.sent {
+			continue
+		}
+		data := m.data
+		if c.roomID != "" && m.roomChange {
+			ctx, cancel := context.WithTimeout(context.Background(), writeWait)
+			if st, err := c.hub.roomStateAt(ctx, c.roomID, m.seq); err == nil {
+				data = withState(data, st)
+			}
+			cancel()
+		}
+		if err := c.write(data); err != nil {
+			c.close(websocket.CloseGoingAway, "")
+			return
+		}
+		c.sent = m.seq
+	}
+}
+
+// startPings pings the peer every pingEvery from a timer (no goroutine
+// while waiting). WriteControl may run alongside the writer.
+func (c *conn) startPings() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done {
+		return
+	}
+	c.ping = time.AfterFunc(pingEvery, func() {
+		if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+			c.close(websocket.CloseGoingAway, "")
+			return
+		}
+		c.mu.Lock()
+		if !c.done {
+			c.ping.Reset(pingEvery)
+		}
+		c.mu.Unlock()
+	})
+}
+
 // close sends a close frame with code and reason and closes the socket.
 func (c *conn) close(code int, reason string) {
 	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.done = true
+		c.queue = nil
+		if c.ping != nil {
+			c.ping.Stop()
+		}
+		c.mu.Unlock()
 		_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
 		_ = c.ws.Close()
 		close(c.closed)
-		if c.cancel != nil {
-			c.cancel()
-		}
 	})
 }
 
@@ -256,18 +346,27 @@ func (h *Hub) serve(w http.ResponseWriter, r *http.Request, open func(context.Co
 			return
 		}
 	}
-	wctx, cancelWriter := context.WithCancel(context.Background())
-	defer cancelWriter()
-	c := &conn{id: connIDs.Add(1), ws: ws, topics: sess.topics, send: make(chan *out, queueSize),
-		roomID: sess.roomID, kioskID: sess.kioskID, closed: make(chan struct{}), cancel: cancelWriter}
+	c := newConn(h, ws, sess.topics)
+	c.roomID, c.kioskID = sess.roomID, sess.kioskID
+	c.writing = true // live deltas queue up until the start is sent
 	upto, ok := h.register(c)
 	if !ok {
 		c.close(closeGoingAway, "server shutting down")
 		return
 	}
-	defer h.unregister(c)
-	go h.writeLoop(wctx, c, sess, since, upto)
-	h.readLoop(c)
+	go h.readLoop(c)
+	sent, err := h.start(ctx, c, sess, since, upto)
+	if err != nil {
+		h.log.Warn("websocket start", "conn", c.id, "error", err)
+		c.close(websocket.CloseInternalServerErr, "could not load the state")
+		return
+	}
+	c.sent = sent
+	c.startPings()
+	// Send what queued meanwhile, then return: the handler's goroutine (and
+	// its deep stack from authentication and the snapshot) ends, leaving the
+	// reader goroutine alone with the socket.
+	c.flush()
 }
 
 func (h *Hub) authMessage(ctx context.Context, ws *websocket.Conn, open func(context.Context, *users.Principal) (*session, error)) (*session, error) {
@@ -290,6 +389,7 @@ func (h *Hub) authMessage(ctx context.Context, ws *websocket.Conn, open func(con
 // readLoop reads (and discards) client messages so control frames are
 // handled; a silent peer is dropped after deadAfter.
 func (h *Hub) readLoop(c *conn) {
+	defer h.unregister(c)
 	defer c.close(websocket.CloseNormalClosure, "")
 	_ = c.ws.SetReadDeadline(time.Now().Add(deadAfter))
 	var lastTouch time.Time
@@ -297,17 +397,13 @@ func (h *Hub) readLoop(c *conn) {
 		_ = c.ws.SetReadDeadline(time.Now().Add(deadAfter))
 		if c.kioskID != "" && h.touch != nil && time.Since(lastTouch) > touchEvery {
 			lastTouch = time.Now()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_ = h.touch(ctx, c.kioskID, time.Now().UTC())
-			cancel()
+			go h.touchKiosk(c.kioskID)
 		}
 		return nil
 	})
 	if c.kioskID != "" && h.touch != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = h.touch(ctx, c.kioskID, time.Now().UTC())
-		cancel()
 		lastTouch = time.Now()
+		go h.touchKiosk(c.kioskID)
 	}
 	for {
 		if _, _, err := c.ws.ReadMessage(); err != nil {
@@ -317,44 +413,12 @@ func (h *Hub) readLoop(c *conn) {
 	}
 }
 
-// writeLoop sends the start (snapshot, or the missed events), then live
-// deltas in seq order, skipping what was already sent; it pings every
-// pingEvery.
-func (h *Hub) writeLoop(ctx context.Context, c *conn, s *session, since, upto int64) {
-	sent, err := h.start(ctx, c, s, since, upto)
-	if err != nil {
-		h.log.Warn("websocket start", "conn", c.id, "error", err)
-		c.close(websocket.CloseInternalServerErr, "could not load the state")
-		return
-	}
-	ping := time.NewTicker(pingEvery)
-	defer ping.Stop()
-	for {
-		select {
-		case <-c.closed:
-			return
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
-				c.close(websocket.CloseGoingAway, "")
-				return
-			}
-		case m := <-c.send:
-			if m.seq <= sent {
-				continue
-			}
-			data := m.data
-			if c.roomID != "" && m.roomChange {
-				if st, err := h.roomStateAt(ctx, c.roomID, m.seq); err == nil {
-					data = withState(data, st)
-				}
-			}
-			if err := c.write(data); err != nil {
-				c.close(websocket.CloseGoingAway, "")
-				return
-			}
-			sent = m.seq
-		}
-	}
+// touchKiosk records a heartbeat. It runs on its own goroutine so the
+// reader's stack stays small (the database call is deep).
+func (h *Hub) touchKiosk(kioskID string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = h.touch(ctx, kioskID, time.Now().UTC())
 }
 
 // withState adds the room's state to an encoded delta.
@@ -393,12 +457,12 @@ func (h *Hub) start(ctx context.Context, c *conn, s *session, since, upto int64)
 				if err != nil {
 					return 0, err
 				}
-				msg, _ := json.Marshal(map[string]any{"type": "state", "seq": upto, "state": st})
+				msg, _ := json.Marshal(map[string]any{"type": "state", "seq": max(since, upto), "state": st})
 				if err := c.write(msg); err != nil {
 					return 0, err
 				}
 			}
-			return upto, nil
+			return max(since, upto), nil
 		}
 	}
 	snap, err := s.snapshot(ctx, upto)
@@ -411,15 +475,17 @@ func (h *Hub) start(ctx context.Context, c *conn, s *session, since, upto int64)
 // missed reads the events of the session's topics in (since, upto]; ok is
 // false when they are no longer all in the outbox or too many to replay.
 func (h *Hub) missed(ctx context.Context, s *session, since, upto int64) ([]booking.Event, bool, error) {
-	if since >= upto {
-		return nil, true, nil
-	}
 	var oldest int64
 	if err := h.db.Conn(ctx).Raw("SELECT COALESCE(MIN(seq), 0) FROM outbox").Scan(&oldest).Error; err != nil {
 		return nil, false, database.Translate(err)
 	}
 	if since+1 < oldest {
 		return nil, false, nil // purged: start over
+	}
+	if since >= upto {
+		// Nothing missed, or this replica has not yet seen what the client
+		// has: live deltas up to since are skipped (see start).
+		return nil, true, nil
 	}
 	var events []booking.Event
 	q := h.db.Conn(ctx).Where("seq > ? AND seq <= ?", since, upto).Where(s.filter, s.args...)
