@@ -5,6 +5,7 @@
 //	go run ./bench -scenario availability -c 32 -d 20s
 //	go run ./bench -scenario checkin -c 32 -d 20s
 //	go run ./bench -scenario seed            # only seed
+//	go run ./bench -scenario kiosk-push -kiosks 1000 -rate 20 -d 30s [-ws-url http://replica-b] [-server-pid PID]
 //
 // It talks only to -url, through the public API. Seeding is idempotent and
 // resumable: a re-run finds the site, desks and users an earlier run made,
@@ -36,18 +37,31 @@ type config struct {
 	clients              int
 	duration, warmup     time.Duration
 	desks, seedBookings  int
+	// kiosk-push
+	kiosks    int
+	rooms     int
+	rate      float64
+	dialRate  float64
+	wsURL     string
+	serverPID int
 }
 
 func main() {
 	var cfg config
 	flag.StringVar(&cfg.url, "url", "http://localhost:8080", "base URL of the running Perch server")
 	flag.StringVar(&cfg.token, "token", defaultToken(os.Getenv), "admin bearer token (default $PERCH_BENCH_TOKEN, else $PERCH_BOOTSTRAP_TOKEN)")
-	flag.StringVar(&cfg.scenario, "scenario", "booking-create", "booking-create, availability, checkin, or seed (seed only)")
+	flag.StringVar(&cfg.scenario, "scenario", "booking-create", "booking-create, availability, checkin, kiosk-push, or seed (seed only)")
 	flag.IntVar(&cfg.clients, "c", 32, "concurrent clients (also seeding workers)")
 	flag.DurationVar(&cfg.duration, "d", 20*time.Second, "measured duration")
 	flag.DurationVar(&cfg.warmup, "warmup", 3*time.Second, "warm-up before measuring (not counted)")
 	flag.IntVar(&cfg.desks, "desks", 500, "desks on the bench floor")
 	flag.IntVar(&cfg.seedBookings, "seed-bookings", 200000, "bookings to seed over the bench desks")
+	flag.IntVar(&cfg.kiosks, "kiosks", 1000, "kiosk-push: door displays to connect (one room each)")
+	flag.IntVar(&cfg.rooms, "rooms", 0, "kiosk-push: rooms the displays show (default: one room per display)")
+	flag.Float64Var(&cfg.dialRate, "dial-rate", 500, "kiosk-push: displays connecting per second (0: all at once)")
+	flag.Float64Var(&cfg.rate, "rate", 20, "kiosk-push: bookings committed per second")
+	flag.StringVar(&cfg.wsURL, "ws-url", "", "kiosk-push: base URL of the replica the displays connect to (default -url)")
+	flag.IntVar(&cfg.serverPID, "server-pid", 0, "kiosk-push: pid of the displays' server, to report its memory per idle connection")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -73,8 +87,8 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 		return errors.New("want -c >= 1, -d > 0, -warmup >= 0, -desks >= 1, -seed-bookings >= 0")
 	}
 	newStep, ok := scenarios[cfg.scenario]
-	if !ok && cfg.scenario != "seed" {
-		return fmt.Errorf("unknown -scenario %q: want booking-create, availability, checkin or seed", cfg.scenario)
+	if !ok && cfg.scenario != "seed" && cfg.scenario != "kiosk-push" {
+		return fmt.Errorf("unknown -scenario %q: want booking-create, availability, checkin, kiosk-push or seed", cfg.scenario)
 	}
 	a, err := newAPI(cfg.url, cfg.token, cfg.clients)
 	if err != nil {
@@ -86,6 +100,9 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	}
 	if me.Role != "admin" {
 		return fmt.Errorf("the token's role is %q; the bench needs an admin token", me.Role)
+	}
+	if cfg.scenario == "kiosk-push" {
+		return runKioskPush(ctx, a, cfg, w)
 	}
 	fx, err := seed(ctx, a, cfg, w)
 	if err != nil {

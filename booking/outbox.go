@@ -45,7 +45,7 @@ func writeEvent(tx *gorm.DB, kind string, v *View, now time.Time, prev ...*Event
 	}
 	b := &v.Booking
 	return tx.Create(&Event{
-		Kind: kind, SiteID: &b.SiteID, FloorID: &b.FloorID, ResourceID: &b.ResourceID, BookingID: &b.ID,
+		Kind: kind, SiteID: &b.SiteID, FloorID: &b.FloorID, ResourceID: &b.ResourceID, BookingID: &b.ID, UserID: &b.UserID,
 		Payload: string(raw), CreatedAt: now,
 	}).Error
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,11 +74,15 @@ func (h *Hub) Connections() int {
 func topicsOf(e *booking.Event) []string {
 	var t []string
 	if e.Kind == EventKioskRevoked {
-		var p struct {
-			KioskID string `json:"kiosk_id"`
-		}
-		_ = json.Unmarshal([]byte(e.Payload), &p)
-		return []string{"kiosk:" + p.KioskID}
+		return []string{"kiosk:" + revokedKiosk(e)}
+	}
+	if e.UserID != nil {
+		t = append(t, "user:"+*e.UserID)
+	}
+	if strings.HasPrefix(e.Kind, visitorEvents) {
+		// Visitor news goes to the host and to reception, never to the
+		// site's public displays.
+		return append(t, topicReception)
 	}
 	if e.FloorID != nil {
 		t = append(t, "floor:"+*e.FloorID)
@@ -95,6 +100,22 @@ func topicsOf(e *booking.Event) []string {
 	}
 	return t
 }
+
+// revokedKiosk is the kiosk a kiosk.revoked event names.
+func revokedKiosk(e *booking.Event) string {
+	var p struct {
+		KioskID string `json:"kiosk_id"`
+	}
+	_ = json.Unmarshal([]byte(e.Payload), &p)
+	return p.KioskID
+}
+
+// visitorEvents prefixes the kinds package visitors writes
+// (visitor.arrived, visitor.flagged, …).
+const visitorEvents = "visitor."
+
+// topicReception is every reception and admin /ws/me socket.
+const topicReception = "reception"
 
 // EventKioskRevoked is written by Devices.Revoke; the hub closes that
 // kiosk's sockets on every replica.

@@ -51,6 +51,7 @@ func TestSlowClientIsCutOffWithoutDelayingOthers(t *testing.T) {
 		_ = fastClient.SetReadDeadline(time.Now().Add(10 * time.Second))
 		for n < len(events) {
 			if _, _, err := fastClient.ReadMessage(); err != nil {
+				t.Log("fast client:", err)
 				break
 			}
 			n++
@@ -60,8 +61,13 @@ func TestSlowClientIsCutOffWithoutDelayingOthers(t *testing.T) {
 	for i := range events {
 		events[i] = booking.Event{Seq: int64(i + 1), Kind: booking.EventCreated, FloorID: &floor, Payload: "{}"}
 		h.Dispatch(events[i : i+1]) // one commit at a time, as the feed delivers them
-		if i%(queueSize/2) == 0 {
-			time.Sleep(10 * time.Millisecond) // let the fast client's writer keep up
+		for busy := true; busy; { // the fast client's writer keeps up between commits
+			fast.mu.Lock()
+			busy = fast.writing
+			fast.mu.Unlock()
+			if busy {
+				time.Sleep(time.Millisecond)
+			}
 		}
 	}
 	select {

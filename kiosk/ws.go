@@ -52,11 +52,42 @@ var upgrader = websocket.Upgrader{
 	CheckOrigin: func(*http.Request) bool { return true },
 }
 
-// out is one message queued for a connection.
+// out is one message queued for a connection (shared by every connection
+// it goes to).
 type out struct {
 	seq        int64
 	data       []byte
 	roomChange bool
+
+	mu sync.Mutex
+	// byRoom holds data with a room's new state, built once per room
+	// however many displays show it.
+	byRoom map[string][]byte
+}
+
+// forRoom is the message for a display of roomID: with the room's state
+// when the event changed a room.
+func (m *out) forRoom(h *Hub, roomID string) []byte {
+	if roomID == "" || !m.roomChange {
+		return m.data
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if d, ok := m.byRoom[roomID]; ok {
+		return d
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), writeWait)
+	defer cancel()
+	st, err := h.roomStateAt(ctx, roomID, m.seq)
+	if err != nil {
+		return m.data // the delta alone; the display asks again on its next change
+	}
+	if m.byRoom == nil {
+		m.byRoom = map[string][]byte{}
+	}
+	d := withState(m.data, st)
+	m.byRoom[roomID] = d
+	return d
 }
 
 var connIDs atomic.Int64
@@ -137,15 +168,7 @@ func (c *conn) flush() {
 		if m.seq <= c.sent {
 			continue
 		}
-		data := m.data
-		if c.roomID != "" && m.roomChange {
-			ctx, cancel := context.WithTimeout(context.Background(), writeWait)
-			if st, err := c.hub.roomStateAt(ctx, c.roomID, m.seq); err == nil {
-				data = withState(data, st)
-			}
-			cancel()
-		}
-		if err := c.write(data); err != nil {
+		if err := c.write(m.forRoom(c.hub, c.roomID)); err != nil {
 			c.close(websocket.CloseGoingAway, "")
 			return
 		}
@@ -196,8 +219,9 @@ func (h *Hub) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws/kiosk", h.serveKiosk)
 	mux.HandleFunc("GET /ws/floors/{id}", h.serveFloor)
+	mux.HandleFunc("GET /ws/me", h.serveMe)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		problem(w, perch.Errorf(perch.ENOTFOUND, "No such WebSocket endpoint (try /ws/kiosk or /ws/floors/{id})."))
+		problem(w, perch.Errorf(perch.ENOTFOUND, "No such WebSocket endpoint (try /ws/kiosk, /ws/floors/{id} or /ws/me)."))
 	})
 	return mux
 }
@@ -251,7 +275,7 @@ func (h *Hub) serveKiosk(w http.ResponseWriter, r *http.Request) {
 		case p.KioskID != "" && p.SiteID != "":
 			s.kioskID = p.KioskID
 			s.topics = []string{"site:" + p.SiteID, "kiosk:" + p.KioskID}
-			s.filter, s.args = "site_id = ?", []any{p.SiteID}
+			s.filter, s.args = "site_id = ? AND kind NOT LIKE ?", []any{p.SiteID, visitorEvents + "%"}
 			s.snapshot = func(ctx context.Context, seq int64) ([]byte, error) {
 				return json.Marshal(map[string]any{"type": "snapshot", "seq": seq, "site_id": p.SiteID})
 			}
@@ -301,6 +325,27 @@ func (h *Hub) serveFloor(w http.ResponseWriter, r *http.Request) {
 		}
 		if _, err := h.bookings.FloorAvailability(ctx, p, floorID, booking.Window{From: time.Now(), To: time.Now().Add(time.Minute)}); err != nil {
 			return nil, err
+		}
+		return s, nil
+	})
+}
+
+// serveMe is a person's own channel: changes to their bookings (a no-show
+// released, a booking moved by someone else) and visitors arriving for
+// them; reception and admins also get every visitor event (arrivals,
+// watchlist flags). Device accounts have no such channel.
+func (h *Hub) serveMe(w http.ResponseWriter, r *http.Request) {
+	h.serve(w, r, func(ctx context.Context, p *users.Principal) (*session, error) {
+		if p.Role == users.RoleKiosk || p.UserID == "" {
+			return nil, perch.Errorf(perch.EFORBIDDEN, "/ws/me is for people; kiosks use /ws/kiosk.")
+		}
+		s := &session{principal: p, topics: []string{"user:" + p.UserID}, filter: "user_id = ?", args: []any{p.UserID}}
+		if p.Role == users.RoleAdmin || p.Role == users.RoleReception {
+			s.topics = append(s.topics, topicReception)
+			s.filter, s.args = "(user_id = ? OR kind LIKE ?)", []any{p.UserID, visitorEvents + "%"}
+		}
+		s.snapshot = func(ctx context.Context, seq int64) ([]byte, error) {
+			return json.Marshal(map[string]any{"type": "snapshot", "seq": seq, "user_id": p.UserID, "role": p.Role})
 		}
 		return s, nil
 	})
@@ -499,12 +544,17 @@ func (h *Hub) missed(ctx context.Context, s *session, since, upto int64) ([]book
 	if len(events) > maxReplay {
 		return nil, false, nil
 	}
+	kept := events[:0]
 	for _, e := range events {
 		if e.Kind == EventKioskRevoked {
-			return nil, false, errors.New("kiosk revoked")
+			if revokedKiosk(&e) == s.kioskID {
+				return nil, false, errors.New("kiosk revoked")
+			}
+			continue // another kiosk of the site
 		}
+		kept = append(kept, e)
 	}
-	return events, true, nil
+	return kept, true, nil
 }
 
 // Listen serves the WebSocket handler on l until ctx ends (see cmd/perch:
