@@ -1,12 +1,25 @@
 package api
 
 import (
+	"context"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/perch-hq/perch"
 	"github.com/perch-hq/perch/booking"
 	"github.com/perch-hq/perch/kiosk"
 )
+
+// deleteRoom deletes a room; its door kiosks' sockets are closed on every
+// replica.
+func (s *Server) deleteRoom(ctx context.Context, id string) error {
+	return s.Kiosks.DeletePlace(ctx, kiosk.AtRoom, id, s.Floorplans.DeleteRoom)
+}
+
+// deleteSite deletes a site; its kiosks' sockets are closed everywhere.
+func (s *Server) deleteSite(ctx context.Context, id string) error {
+	return s.Kiosks.DeletePlace(ctx, kiosk.AtSite, id, s.Floorplans.DeleteSite)
+}
 
 // startPairing serves POST /api/v1/kiosks/pairing (no token): a device asks
 // for a pairing code to show and a device secret to keep. The body is

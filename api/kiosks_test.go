@@ -541,3 +541,44 @@ func TestKioskBadInput(t *testing.T) {
 		e.must(200, e.req("POST", "/api/v1/kiosks/pair", "admin", pair(`"kind":"room","room_id":"`+room+`"`)))
 	})
 }
+
+// Deleting a room or a site takes its kiosks with it, and their open
+// sockets are closed on every replica (a kiosk.revoked event each); a
+// refused delete changes nothing.
+func TestDeletingAPlaceRevokesItsKiosks(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		e := newEnv(t, db)
+		floor := demo.ID("floor", "0")
+		room := e.must(201, e.req("POST", "/api/v1/floors/"+floor+"/rooms", "admin",
+			`{"name":"Temp","capacity":4,"x":10,"y":10,"width":100,"height":100}`))["id"].(string)
+		doorToken, doorID := e.pairKiosk("room", room)
+		site := e.must(201, e.req("POST", "/api/v1/sites", "admin", `{"name":"Pop-up","timezone":"Europe/Berlin"}`))["id"].(string)
+		lobbyToken, lobbyID := e.pairKiosk("lobby", site)
+
+		// A room with an upcoming booking is not deleted: no event.
+		spreeToken, _ := e.pairKiosk("room", demo.ID("room", "Spree"))
+		start := time.Now().UTC().Add(48 * time.Hour).Truncate(time.Hour)
+		e.must(201, e.req("POST", "/api/v1/bookings", "employee", fmt.Sprintf(
+			`{"resource_type":"room","resource_id":%q,"start":%q,"end":%q}`, demo.ID("room", "Spree"),
+			start.Format(time.RFC3339), start.Add(time.Hour).Format(time.RFC3339))))
+		e.problemCode(e.req("DELETE", "/api/v1/rooms/"+demo.ID("room", "Spree"), "admin", ""), 409, "conflict")
+		if n := len(e.outboxOf(kiosk.EventKioskRevoked)); n != 0 {
+			t.Fatalf("%d kiosk.revoked events after a refused delete", n)
+		}
+		e.must(200, e.req("GET", "/api/v1/kiosk/room", "token:"+spreeToken, ""))
+
+		for _, c := range []struct{ path, token, kioskID string }{
+			{"/api/v1/rooms/" + room, doorToken, doorID},
+			{"/api/v1/sites/" + site, lobbyToken, lobbyID},
+		} {
+			if r := e.req("DELETE", c.path, "admin", ""); r.Status != 204 {
+				t.Fatalf("delete %s: %d %s", c.path, r.Status, r.Body)
+			}
+			e.problemCode(e.req("GET", "/api/v1/me", "token:"+c.token, ""), 401, "unauthorized")
+			evs := e.outboxOf(kiosk.EventKioskRevoked)
+			if len(evs) == 0 || !strings.Contains(evs[len(evs)-1].Payload, c.kioskID) {
+				t.Fatalf("after deleting %s: events %+v, want one revoking %s", c.path, evs, c.kioskID)
+			}
+		}
+	})
+}

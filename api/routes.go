@@ -44,7 +44,7 @@ func (s *Server) routes() {
 	route(post, "/sites", admins, s.createSite)
 	route(get, "/sites/:id", signedIn, byID(s.Floorplans.GetSite))
 	route(patch, "/sites/:id", admins, s.updateSite)
-	route(del, "/sites/:id", admins, deleteByID(s.Floorplans.DeleteSite))
+	route(del, "/sites/:id", admins, deleteByID(s.deleteSite))
 
 	route(get, "/sites/:id/floors", signedIn, listUnder(s.Floorplans.ListFloors))
 	route(post, "/sites/:id/floors", admins, s.createFloor)
@@ -69,7 +69,7 @@ func (s *Server) routes() {
 	route(post, "/floors/:id/rooms", admins, s.createRoom)
 	route(get, "/rooms/:id", signedIn, byID(s.Floorplans.GetRoom))
 	route(patch, "/rooms/:id", admins, s.updateRoom)
-	route(del, "/rooms/:id", admins, deleteByID(s.Floorplans.DeleteRoom))
+	route(del, "/rooms/:id", admins, deleteByID(s.deleteRoom))
 
 	route(get, "/users", people, s.listUsers)
 	route(post, "/users", admins, s.createUser)

@@ -499,6 +499,48 @@ func (d *Devices) Revoke(ctx context.Context, id string) error {
 	})
 }
 
+// Place names what a kiosk is paired to, for DeletePlace.
+type Place string
+
+// The places a kiosk can be paired to.
+const (
+	AtRoom Place = "room_id"
+	AtSite Place = "site_id"
+)
+
+// DeletePlace deletes a room or site with del (its kiosks go with it, by
+// the schema's cascade) and then tells every replica to close those
+// kiosks' sockets, as a revocation would. When del refuses, nothing
+// changes.
+func (d *Devices) DeletePlace(ctx context.Context, at Place, id string, del func(context.Context, string) error) error {
+	var ks []Kiosk
+	if database.ValidID(id) {
+		if err := d.db.Conn(ctx).Where(string(at)+" = ? AND status = ?", id, DevicePaired).Find(&ks).Error; err != nil {
+			return database.Translate(err)
+		}
+	}
+	if err := del(ctx, id); err != nil {
+		return err
+	}
+	if len(ks) == 0 {
+		return nil
+	}
+	now := d.clock()
+	return d.bookings.EventTx(ctx, func(tx *gorm.DB) error {
+		for _, k := range ks {
+			payload, err := json.Marshal(RevokedPayload{KioskID: k.ID})
+			if err != nil {
+				return err
+			}
+			// The room and site rows are gone: the event names the kiosk only.
+			if err := tx.Create(&booking.Event{Kind: EventKioskRevoked, Payload: string(payload), CreatedAt: now}).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // Touch records that the kiosk was seen at at (the hub calls it on
 // heartbeats). A kiosk that is not paired (any more) is not_found.
 func (d *Devices) Touch(ctx context.Context, id string, at time.Time) error {
