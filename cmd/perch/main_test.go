@@ -19,7 +19,18 @@ import (
 	"github.com/perch-hq/perch/database/dbtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		// This test binary was started as a perch replica (see
+		// startChild): serve until killed.
+		if err := run(context.Background(), []string{"serve"}, os.Getenv, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "perch:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(dbtest.Main(m))
+}
 
 // envOf turns key=value pairs into a getenv.
 func envOf(kv ...string) func(string) string {
