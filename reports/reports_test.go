@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -111,4 +112,100 @@ func TestOccupancyMatchesSimulation(t *testing.T) {
 			t.Fatal("nobody present on the DST day: the test would prove nothing")
 		}
 	})
+}
+
+// Utilisation figures equal those computed from the simulated bookings,
+// within 1% for rates, exactly for counts.
+func TestUtilisationMatchesSimulation(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		from, to := date("2026-10-12"), date("2026-11-02") // holds 2026-10-25, a 25-hour day
+		svc, truth, _ := office(t, db, from, to, 11)
+		ctx := context.Background()
+		w := reports.Window{From: from, To: to.AddDays(-1)}
+		start, end := from.In(berlin), to.In(berlin)
+		// Bookable hours: Mon–Fri 07:00–20:00 (the default policy), 15 days.
+		for _, rt := range []booking.ResourceType{booking.Desk, booking.Room} {
+			r, err := svc.Utilisation(ctx, reports.UtilisationQuery{Scope: reports.Scope{SiteID: demo.SiteID}, Window: w,
+				ResourceType: rt, GroupBy: reports.ByFloor})
+			dbtest.Must(t, err)
+			if r.BookableHoursPerResource != 15*13 {
+				t.Fatalf("bookable hours per resource %v, want %v", r.BookableHoursPerResource, 15*13)
+			}
+			for _, row := range r.Rows {
+				var booked, checked float64
+				var bookings, noShows, checkIns, walkUps int
+				var leads []float64
+				for _, b := range truth.Bookings {
+					if b.FloorID != row.GroupID || b.ResourceType != rt {
+						continue
+					}
+					booked += overlap(b.Start, b.End, start, end)
+					if b.CheckedIn {
+						checked += overlap(b.In, b.Out, start, end)
+					}
+					if b.Start.Before(start) || !b.Start.Before(end) {
+						continue
+					}
+					bookings++
+					if b.Status == booking.StatusReleased {
+						noShows++
+					}
+					if b.CheckedIn {
+						checkIns++
+					}
+					if b.WalkUp {
+						walkUps++
+					} else {
+						leads = append(leads, b.Start.Sub(b.Created).Hours())
+					}
+				}
+				if bookings == 0 || row.Bookings != bookings || row.NoShows != noShows || row.CheckIns != checkIns || row.WalkUps != walkUps {
+					t.Fatalf("%s %s: bookings %d no-shows %d check-ins %d walk-ups %d; truth %d %d %d %d",
+						rt, row.Name, row.Bookings, row.NoShows, row.CheckIns, row.WalkUps, bookings, noShows, checkIns, walkUps)
+				}
+				within(t, "booked rate", *row.BookedRate, booked/row.BookableHours)
+				within(t, "checked-in rate", *row.CheckedInRate, checked/row.BookableHours)
+				if rt == booking.Desk {
+					within(t, "no-show rate", *row.NoShowRate, float64(noShows)/float64(bookings-walkUps))
+					within(t, "walk-up share", *row.WalkUpShare, float64(walkUps)/float64(checkIns))
+				}
+				within(t, "median lead", *row.MedianLeadHours, median(leads))
+			}
+		}
+		// Per resource: every bookable desk has a line.
+		r, err := svc.Utilisation(ctx, reports.UtilisationQuery{Scope: reports.Scope{SiteID: demo.SiteID}, Window: w})
+		dbtest.Must(t, err)
+		if len(r.Rows) != 119 {
+			t.Fatalf("%d desk lines, want 119 (bookable desks)", len(r.Rows))
+		}
+	})
+}
+
+func overlap(s, e, from, to time.Time) float64 {
+	if s.Before(from) {
+		s = from
+	}
+	if e.After(to) {
+		e = to
+	}
+	if !e.After(s) {
+		return 0
+	}
+	return e.Sub(s).Hours()
+}
+
+func within(t *testing.T, what string, got, want float64) {
+	t.Helper()
+	if math.Abs(got-want) > 0.01*math.Abs(want)+1e-9 {
+		t.Fatalf("%s = %v, want %v (±1%%)", what, got, want)
+	}
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	slices.Sort(v)
+	n := len(v)
+	return (v[(n-1)/2] + v[n/2]) / 2
 }
