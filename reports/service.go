@@ -218,3 +218,6 @@ func (d sqlDialect) jsonInts() string {
 }
 
 func (s *Service) dialect() sqlDialect { return sqlDialect{pg: s.db.Dialect() == database.Postgres} }
+
+// EUnsupported: a report parameter Perch does not support yet (422).
+const EUnsupported = "unsupported_parameter"
