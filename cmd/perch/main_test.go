@@ -380,3 +380,28 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 		t.Fatalf("run after drain: %v", err)
 	}
 }
+
+// `perch demo --history 7d` simulates the last week with progress on
+// stderr; running it again adds nothing.
+func TestDemoHistory(t *testing.T) {
+	dir := t.TempDir()
+	getenv := envOf("PERCH_DATA_DIR", dir)
+	ctx := context.Background()
+	var out, errs lockedBuffer
+	if err := run(ctx, []string{"demo", "--history", "7d"}, getenv, &out, &errs); err != nil {
+		t.Fatalf("perch demo --history: %v\n%s", err, errs.String())
+	}
+	if !strings.Contains(errs.String(), "simulating attendance: 7/7 days") || !regexp.MustCompile(`Simulated .*: [1-9]\d* bookings, [1-9]\d* check-ins`).MatchString(out.String()) {
+		t.Fatalf("perch demo --history printed:\n%s\n%s", out.String(), errs.String())
+	}
+	var again lockedBuffer
+	if err := run(ctx, []string{"demo", "--history", "7d"}, getenv, &again, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(again.String(), "already covers the last 7 days") {
+		t.Fatalf("second run printed:\n%s", again.String())
+	}
+	if err := run(ctx, []string{"demo", "--history", "soon"}, getenv, io.Discard, io.Discard); err == nil {
+		t.Fatal("--history soon was accepted")
+	}
+}
