@@ -76,6 +76,9 @@ type Options struct {
 	Progress func(day booking.Date, done, total int)
 	// NoTruth skips keeping the ground truth (for very large runs).
 	NoTruth bool
+	// StopAfterCheckIns, when > 0, ends the run after the day on which
+	// this many check-ins have been written.
+	StopAfterCheckIns int
 }
 
 // Stay is one check-in interval: a person present at a desk or in a room
@@ -178,13 +181,17 @@ func Run(ctx context.Context, db *database.DB, m Model, from, to booking.Date, o
 			truth.WalkUps += sim.walkUps
 			truth.BookingsMade += len(sim.bookings)
 		}
-		if w.full() || i == total-1 {
+		last := i == total-1 || (opts.StopAfterCheckIns > 0 && st.CheckIns >= opts.StopAfterCheckIns)
+		if w.full() || last {
 			if err := w.flush(ctx); err != nil {
 				return truth, st, err
 			}
 		}
 		if opts.Progress != nil {
 			opts.Progress(day, i+1, total)
+		}
+		if last {
+			break
 		}
 	}
 	return truth, st, w.flush(ctx)
