@@ -24,7 +24,7 @@ const (
 	reportsPeople  = 3800
 	reportsDesks   = 3000
 	reportsMetaKey = "bench_reports"
-	reportsRuns    = 5 // timed runs per request, after one warm-up
+	reportsRuns    = 3 // timed runs per request, after one warm-up
 )
 
 // runReports seeds (once) and measures the report requests.
