@@ -10,6 +10,7 @@ import (
 
 	"github.com/perch-hq/perch"
 	"github.com/perch-hq/perch/kiosk"
+	"github.com/perch-hq/perch/reports"
 )
 
 // Codes only the HTTP layer produces.
@@ -47,7 +48,7 @@ func statusOf(code string) int {
 		return http.StatusPreconditionFailed
 	case perch.EPRECONDREQUIRED:
 		return http.StatusPreconditionRequired
-	case perch.EIDEMPOTENCYKEY:
+	case perch.EIDEMPOTENCYKEY, reports.EUnsupported:
 		return http.StatusUnprocessableEntity
 	case perch.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
@@ -77,6 +78,7 @@ var titles = map[string]string{
 	perch.EPRECONDITION:    "Precondition failed",
 	perch.EPRECONDREQUIRED: "Precondition required",
 	perch.EIDEMPOTENCYKEY:  "Idempotency key reused",
+	reports.EUnsupported:   "Not supported yet",
 	perch.EINTERNAL:        "Internal error",
 }
 

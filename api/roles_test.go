@@ -98,6 +98,14 @@ var routeRoles = []struct {
 	{"POST", "/api/v1/kiosk/extend", "K"},
 	{"POST", "/api/v1/kiosk/end-early", "K"},
 
+	{"GET", "/api/v1/reports/occupancy", "A"},
+	{"GET", "/api/v1/reports/occupancy/heatmap.svg", "A"},
+	{"GET", "/api/v1/reports/occupancy/daily.svg", "A"},
+	{"GET", "/api/v1/reports/utilisation", "A"},
+	{"GET", "/api/v1/reports/utilisation/floor.svg", "A"},
+	{"GET", "/api/v1/sites/:id/report-settings", "A"},
+	{"PUT", "/api/v1/sites/:id/report-settings", "A"},
+
 	{"GET", "/api/v1/teams", "AER"},
 	{"POST", "/api/v1/teams", "A"},
 	{"GET", "/api/v1/teams/:id", "AER"},

@@ -112,6 +112,15 @@ func (s *Server) routes() {
 	route(post, "/kiosk/extend", doorKiosks, s.kioskExtend)
 	route(post, "/kiosk/end-early", doorKiosks, s.kioskEndEarly)
 
+	// Reports are for facilities (admins) only.
+	route(get, "/reports/occupancy", admins, s.occupancyReport)
+	route(get, "/reports/occupancy/heatmap.svg", admins, s.occupancyHeatmap)
+	route(get, "/reports/occupancy/daily.svg", admins, s.occupancyDaily)
+	route(get, "/reports/utilisation", admins, s.utilisationReport)
+	route(get, "/reports/utilisation/floor.svg", admins, s.utilisationFloor)
+	route(get, "/sites/:id/report-settings", admins, s.getReportSettings)
+	route(fiber.MethodPut, "/sites/:id/report-settings", admins, s.putReportSettings)
+
 	route(get, "/teams", people, s.listTeams)
 	route(post, "/teams", admins, s.createTeam)
 	route(get, "/teams/:id", people, byID(s.Users.GetTeam))

@@ -4,6 +4,7 @@
 //	go run ./bench -scenario booking-create -c 32 -d 20s
 //	go run ./bench -scenario availability -c 32 -d 20s
 //	go run ./bench -scenario checkin -c 32 -d 20s
+//	go run ./bench -scenario reports -database-url postgres://…  # seeds 1,000,000 check-ins, times reports
 //	go run ./bench -scenario seed            # only seed
 //	go run ./bench -scenario kiosk-push -kiosks 1000 -rate 20 -d 30s [-ws-url http://replica-b] [-server-pid PID]
 //
@@ -44,13 +45,16 @@ type config struct {
 	dialRate  float64
 	wsURL     string
 	serverPID int
+	// The reports scenario writes its history straight into the database.
+	databaseURL     string
+	reportsCheckIns int
 }
 
 func main() {
 	var cfg config
 	flag.StringVar(&cfg.url, "url", "http://localhost:8080", "base URL of the running Perch server")
 	flag.StringVar(&cfg.token, "token", defaultToken(os.Getenv), "admin bearer token (default $PERCH_BENCH_TOKEN, else $PERCH_BOOTSTRAP_TOKEN)")
-	flag.StringVar(&cfg.scenario, "scenario", "booking-create", "booking-create, availability, checkin, kiosk-push, or seed (seed only)")
+	flag.StringVar(&cfg.scenario, "scenario", "booking-create", "booking-create, availability, checkin, kiosk-push, reports, or seed (seed only)")
 	flag.IntVar(&cfg.clients, "c", 32, "concurrent clients (also seeding workers)")
 	flag.DurationVar(&cfg.duration, "d", 20*time.Second, "measured duration")
 	flag.DurationVar(&cfg.warmup, "warmup", 3*time.Second, "warm-up before measuring (not counted)")
@@ -62,6 +66,8 @@ func main() {
 	flag.Float64Var(&cfg.rate, "rate", 20, "kiosk-push: bookings committed per second")
 	flag.StringVar(&cfg.wsURL, "ws-url", "", "kiosk-push: base URL of the replica the displays connect to (default -url)")
 	flag.IntVar(&cfg.serverPID, "server-pid", 0, "kiosk-push: pid of the displays' server, to report its memory per idle connection")
+	flag.StringVar(&cfg.databaseURL, "database-url", os.Getenv("PERCH_DATABASE_URL"), "reports: the server's database, seeded directly (default $PERCH_DATABASE_URL)")
+	flag.IntVar(&cfg.reportsCheckIns, "checkins", 1000000, "reports: check-ins to simulate")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -85,6 +91,9 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	}
 	if cfg.clients < 1 || cfg.duration <= 0 || cfg.warmup < 0 || cfg.desks < 1 || cfg.seedBookings < 0 {
 		return errors.New("want -c >= 1, -d > 0, -warmup >= 0, -desks >= 1, -seed-bookings >= 0")
+	}
+	if cfg.scenario == "reports" {
+		return runReports(ctx, cfg, w)
 	}
 	newStep, ok := scenarios[cfg.scenario]
 	if !ok && cfg.scenario != "seed" && cfg.scenario != "kiosk-push" {

@@ -2,7 +2,7 @@
 //
 //	perch [serve]               serve the API (the default)
 //	perch migrate [up|status]   apply or list schema migrations
-//	perch demo                  load the demo office and print sign-in tokens
+//	perch demo [--history 90d]  load the demo office (and simulated history), print sign-in tokens
 //	perch token --email ADDR    mint an API token for a user
 //	perch kiosk-sim -n 1000     simulate door displays, print delivery latency
 //	perch version
@@ -18,12 +18,18 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
+	"gorm.io/gorm"
+
+	"github.com/perch-hq/perch/booking"
 	"github.com/perch-hq/perch/database"
 	"github.com/perch-hq/perch/demo"
 	"github.com/perch-hq/perch/migrations"
+	"github.com/perch-hq/perch/sim"
 	"github.com/perch-hq/perch/users"
 )
 
@@ -75,7 +81,8 @@ const usage = `Usage: perch [command]
 Commands:
   serve                 serve the API and web app (default)
   migrate [up|status]   apply pending schema migrations, or list them
-  demo                  load the demo office ("Berlin HQ") and print sign-in tokens
+  demo [--history 90d]  load the demo office ("Berlin HQ") and print sign-in tokens;
+                        --history also simulates that many past days of attendance
   token --email ADDR    mint an API token for a user and print it
   kiosk-sim -n N        connect N simulated door displays to a running Perch
                         and print how fast changes reach them
@@ -147,8 +154,18 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 func demoCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	history := fs.String("history", "", "also simulate this many past days of attendance, like 90d (bookings, check-ins, no-shows, walk-ups)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	days := 0
+	if *history != "" {
+		n, err := strconv.Atoi(strings.TrimSuffix(*history, "d"))
+		if err != nil || n < 1 || n > 3*366 {
+			fmt.Fprintf(stderr, "perch demo: --history %q: want a number of days like 90d (at most 1098d)\n", *history)
+			return errUsage
+		}
+		days = n
 	}
 	cfg, db, err := openDB(ctx, getenv, stderr)
 	if err != nil {
@@ -169,11 +186,68 @@ func demoCmd(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(stdout, "Loaded the demo office %q: %d floors, %d zones, %d desks, %d rooms, %d people in %d teams.\n",
 			o.Site.Name, len(o.Floors), len(o.Zones), len(o.Desks), len(o.Rooms), len(o.Users)-1, len(o.Teams))
 	}
+	if days > 0 {
+		if err := demoHistory(ctx, db, days, stdout, stderr); err != nil {
+			return err
+		}
+	}
 	tokens, err := demo.MintTokens(ctx, users.NewService(db))
 	if err != nil {
 		return err
 	}
 	printTokens(stdout, cfg.PublicURL, tokens)
+	return nil
+}
+
+// historyKey (in meta) is the first day the demo's simulated history does
+// not cover yet, so running --history again only adds the missing days.
+const historyKey = "demo_history_until"
+
+// demoHistory simulates the demo office's last days up to yesterday (local
+// to the site), showing progress on stderr.
+func demoHistory(ctx context.Context, db *database.DB, days int, stdout, stderr io.Writer) error {
+	loc, err := time.LoadLocation(demo.Build().Site.Timezone)
+	if err != nil {
+		return err
+	}
+	to := booking.DateOf(time.Now().In(loc)) // yesterday is the last simulated day
+	from := to.AddDays(-days)
+	var until []string
+	if err := db.Conn(ctx).Table("meta").Where("key = ?", historyKey).Pluck("value", &until).Error; err != nil {
+		return database.Translate(err)
+	}
+	if len(until) > 0 {
+		if d, err := booking.ParseDate(until[0]); err == nil && d.After(from) {
+			from = d
+		}
+	}
+	if !from.Before(to) {
+		fmt.Fprintf(stdout, "The demo history already covers the last %d days (up to %s).\n", days, to.AddDays(-1))
+		return nil
+	}
+	m, err := sim.LoadModel(ctx, db, demo.SiteID, 1)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	_, st, err := sim.Run(ctx, db, m, from, to, sim.Options{Progress: func(day booking.Date, done, total int) {
+		if done%10 == 0 || done == total {
+			fmt.Fprintf(stderr, "simulating attendance: %d/%d days (%s)\n", done, total, day)
+		}
+	}})
+	if err != nil {
+		return err
+	}
+	if err := db.Tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec("DELETE FROM meta WHERE key = ?", historyKey).Error; err != nil {
+			return err
+		}
+		return tx.Exec("INSERT INTO meta (key, value, updated_at) VALUES (?, ?, ?)", historyKey, to.String(), time.Now().UTC()).Error
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Simulated %s to %s: %d bookings, %d check-ins, %d no-shows, %d walk-ups, %d meetings (%.1fs).\n",
+		from, to.AddDays(-1), st.Bookings, st.CheckIns, st.NoShows, st.WalkUps, st.Meetings, time.Since(start).Seconds())
 	return nil
 }
 

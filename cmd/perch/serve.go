@@ -21,6 +21,7 @@ import (
 	"github.com/perch-hq/perch/floorplans"
 	"github.com/perch-hq/perch/kiosk"
 	"github.com/perch-hq/perch/migrations"
+	"github.com/perch-hq/perch/reports"
 	"github.com/perch-hq/perch/users"
 )
 
@@ -74,6 +75,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Floorplans: fp,
 		Booking:    bookings,
 		Kiosks:     kiosk.NewDevices(db, bookings),
+		Reports:    reports.NewService(db, fp, bookings),
 		Logger:     log,
 		Bootstrap:  users.NewBootstrapAuth(cfg.BootstrapToken),
 		PublicURL:  cfg.PublicURL,
