@@ -4,6 +4,9 @@
 #                throwaway PostgreSQL cluster the tests start themselves
 #                (or the server PERCH_TEST_DATABASE_URL names), then each
 #                fuzz target briefly
+#   make test-e2e  the browser tests: the web app in headless Chromium
+#                (Debian's chromium package) against a real perch;
+#                screenshots in artifacts/e2e
 #   make run     serve on the embedded SQLite with the demo office
 #   make build   build ./bin/perch
 
@@ -12,7 +15,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 FUZZTIME ?= 5s
 
-.PHONY: test vet fuzz run build clean
+.PHONY: test test-e2e vet fuzz run build clean
 
 test: vet
 	$(GO) test -race ./...
@@ -24,6 +27,9 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseRule$$' -fuzztime=$(FUZZTIME) ./booking/
 	$(GO) test -run='^$$' -fuzz='^FuzzDateClock$$' -fuzztime=$(FUZZTIME) ./booking/
 	$(GO) test -run='^$$' -fuzz='^FuzzCreateBookingBody$$' -fuzztime=$(FUZZTIME) ./api/
+
+test-e2e:
+	$(GO) test -tags e2e -count=1 -v ./e2e/
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -21,7 +21,12 @@ var routeRoles = []struct {
 }{
 	{"GET", "/healthz", "public"},
 	{"GET", "/readyz", "public"},
+	{"GET", "/api", "public"},
 	{"GET", "/", "public"},
+	{"GET", "/kiosk", "public"},
+	{"GET", "/admin", "public"},
+	{"GET", "/sw.js", "public"},
+	{"GET", "/static/*", "public"},
 	{"GET", "/q/:code", "public"},
 	{"GET", "/api/v1/me", "AERK"},
 

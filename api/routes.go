@@ -24,7 +24,14 @@ func (s *Server) routes() {
 
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
-	app.Get("/", s.index)
+	app.Get("/api", s.index)
+	// The web app (web/static): pages, the service worker (its scope is the
+	// whole site, so it is served from the root) and the files.
+	app.Get("/", s.page("index.html"))
+	app.Get("/kiosk", s.page("kiosk.html"))
+	app.Get("/admin", s.page("admin.html"))
+	app.Get("/sw.js", s.page("sw.js"))
+	app.Get("/static/*", s.staticFile)
 	app.Get("/q/:code", s.checkInPage)
 
 	v1 := app.Group("/api/v1")

@@ -50,7 +50,9 @@ type Server struct {
 	log   *slog.Logger
 	app   *fiber.App
 	pages *web.Pages
-	ready atomic.Bool
+	// assets is the web app (web/static), read once.
+	assets map[string]asset
+	ready  atomic.Bool
 }
 
 // Limits of the HTTP server.
@@ -68,7 +70,11 @@ func New(d Deps) *Server {
 	if err != nil {
 		panic("api: embedded templates do not parse: " + err.Error()) // a build defect, caught by every test
 	}
-	s := &Server{Deps: d, log: d.Logger, pages: pages}
+	files, err := assets()
+	if err != nil {
+		panic("api: embedded web app: " + err.Error())
+	}
+	s := &Server{Deps: d, log: d.Logger, pages: pages, assets: files}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

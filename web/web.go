@@ -7,10 +7,26 @@ import (
 	"embed"
 	"html/template"
 	"io"
+	"io/fs"
 )
 
 //go:embed templates/*.html
 var files embed.FS
+
+// The web app: HTML, CSS and ES modules, served as they are (no build
+// step, no Node.js).
+//
+//go:embed static
+var static embed.FS
+
+// Static is the web app's files (index.html, kiosk.html, app.js, lib/…).
+func Static() fs.FS {
+	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err) // the embed directive guarantees the directory
+	}
+	return sub
+}
 
 // Pages are the parsed templates. Build once with New and share.
 type Pages struct {

@@ -292,5 +292,13 @@ func printTokens(w io.Writer, publicURL string, tokens []demo.Token) {
 	for _, t := range tokens {
 		fmt.Fprintf(w, "  %-10s %-42s %s\n", t.Role, t.Name+" <"+t.Email+">", t.Token)
 	}
+	fmt.Fprintln(w, "\nOpen the web app signed in (the token travels in the fragment, never to the server's logs):")
+	for _, t := range tokens {
+		if t.Role == users.RoleKiosk {
+			continue // a device account: kiosks pair at /kiosk
+		}
+		fmt.Fprintf(w, "  %-10s %s/#token=%s\n", t.Role, publicURL, t.Token)
+	}
+	fmt.Fprintf(w, "  kiosk      %s/kiosk  (shows a pairing code; pair it as admin in %s/admin)\n", publicURL, publicURL)
 	fmt.Fprintf(w, "\nTry:\n  curl -H \"Authorization: Bearer %s\" %s/api/v1/sites\n\n", tokens[0].Token, publicURL)
 }
