@@ -27,6 +27,7 @@ var routeRoles = []struct {
 	{"GET", "/admin", "public"},
 	{"GET", "/sw.js", "public"},
 	{"GET", "/static/*", "public"},
+	{"GET", "/plans/:id", "public"},
 	{"GET", "/q/:code", "public"},
 	{"GET", "/api/v1/me", "AERK"},
 
@@ -41,6 +42,8 @@ var routeRoles = []struct {
 	{"GET", "/api/v1/floors/:id", "AERK"},
 	{"PATCH", "/api/v1/floors/:id", "A"},
 	{"DELETE", "/api/v1/floors/:id", "A"},
+	{"PUT", "/api/v1/floors/:id/plan", "A"},
+	{"DELETE", "/api/v1/floors/:id/plan", "A"},
 
 	{"GET", "/api/v1/floors/:id/zones", "AERK"},
 	{"POST", "/api/v1/floors/:id/zones", "A"},

@@ -32,6 +32,7 @@ func (s *Server) routes() {
 	app.Get("/admin", s.page("admin.html"))
 	app.Get("/sw.js", s.page("sw.js"))
 	app.Get("/static/*", s.staticFile)
+	app.Get("/plans/:id", s.planImage)
 	app.Get("/q/:code", s.checkInPage)
 
 	v1 := app.Group("/api/v1")
@@ -58,6 +59,8 @@ func (s *Server) routes() {
 	route(get, "/floors/:id", signedIn, byID(s.Floorplans.GetFloor))
 	route(patch, "/floors/:id", admins, s.updateFloor)
 	route(del, "/floors/:id", admins, deleteByID(s.Floorplans.DeleteFloor))
+	route(fiber.MethodPut, "/floors/:id/plan", admins, s.putPlanImage)
+	route(del, "/floors/:id/plan", admins, s.deletePlanImage)
 
 	route(get, "/floors/:id/zones", signedIn, listUnder(s.Floorplans.ListZones))
 	route(post, "/floors/:id/zones", admins, s.createZone)

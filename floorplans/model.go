@@ -19,6 +19,7 @@ import (
 	"github.com/perch-hq/perch"
 	"github.com/perch-hq/perch/database"
 	"github.com/perch-hq/perch/users"
+	"gorm.io/gorm"
 )
 
 // Site is an office building with its own time zone.
@@ -43,8 +44,22 @@ type Floor struct {
 	Level     int       `json:"level"`
 	Width     float64   `json:"width"`
 	Height    float64   `json:"height"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	// PlanImageID names the floor's plan image (see SetPlanImage); the
+	// image is served at PlanImageURL.
+	PlanImageID  *string   `json:"-"`
+	PlanImageURL *string   `json:"plan_image_url" gorm:"-"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// AfterFind fills in the plan image's URL.
+func (f *Floor) AfterFind(*gorm.DB) error {
+	f.PlanImageURL = nil
+	if f.PlanImageID != nil {
+		u := PlanImagePath + *f.PlanImageID
+		f.PlanImageURL = &u
+	}
+	return nil
 }
 
 // Zone is a named area of a floor (a neighbourhood, a quiet zone).

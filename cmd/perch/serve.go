@@ -67,7 +67,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	feed := kiosk.NewFeed(db, func(ev []booking.Event) { hub.Dispatch(ev) }, kiosk.FeedOptions{PostgresURL: pgURL, Logger: log.With("component", "feed")})
 	bookings := booking.NewService(db, fp, booking.WithNotifier(feed))
-	go housekeeping(ctx, bookings, log)
+	go housekeeping(ctx, bookings, fp, log)
 	go bookings.RunWorker(ctx, cfg.WorkerInterval, log.With("component", "worker"))
 	srv := api.New(api.Deps{
 		DB:         db,
@@ -182,8 +182,9 @@ func prepareDemo(ctx context.Context, cfg Config, db *database.DB, svc *users.Se
 }
 
 // housekeeping runs periodic clean-ups until ctx ends: expired idempotency
-// keys are deleted hourly (safe on several replicas: a DELETE by age).
-func housekeeping(ctx context.Context, bookings *booking.Service, log *slog.Logger) {
+// keys and plan images no floor uses are deleted hourly (safe on several
+// replicas: each is one DELETE).
+func housekeeping(ctx context.Context, bookings *booking.Service, fp *floorplans.Service, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -195,6 +196,11 @@ func housekeeping(ctx context.Context, bookings *booking.Service, log *slog.Logg
 				log.Warn("purge idempotency keys", "error", err)
 			} else if n > 0 {
 				log.Info("purged idempotency keys", "count", n)
+			}
+			if n, err := fp.PurgePlanImages(ctx); err != nil {
+				log.Warn("purge plan images", "error", err)
+			} else if n > 0 {
+				log.Info("purged unused plan images", "count", n)
 			}
 		}
 	}

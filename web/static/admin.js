@@ -22,11 +22,11 @@ async function start() {
     return signIn(e.message);
   }
   $("signin").hidden = true;
-  $("admin").hidden = false;
   const r = await api("GET", "/api/v1/sites?limit=100");
   st.sites = r.items;
   $("site").replaceChildren(...st.sites.map((s) => el("option", { value: s.id }, s.name)));
   await selectSite($("site").value);
+  $("admin").hidden = false; // only now: every section needs a site and floor
   const sec = location.hash.replace("#", "");
   section(["kiosks", "editor", "policy", "bookings"].includes(sec) ? sec : "kiosks");
 }
@@ -115,7 +115,7 @@ async function loadEditor() {
 
 function drawEditor() {
   renderPlan($("plan"), st.resources, {
-    width: st.floor.width, height: st.floor.height, label: `Editing ${st.floor.name}`, selected: st.selected?.id,
+    width: st.floor.width, height: st.floor.height, label: `Editing ${st.floor.name}`, selected: st.selected?.id, image: st.floor.plan_image_url,
     draggable: true, onMove: move, onSelect: selectResource,
   });
 }
@@ -157,6 +157,26 @@ $("row-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const body = { prefix: $("row-prefix").value, count: +$("row-count").value, x: +$("row-x").value, y: +$("row-y").value, step_x: +$("row-step").value, step_y: 0 };
   try { const r = await api("POST", `/api/v1/floors/${st.floor.id}/desks/bulk`, body); say(`Added ${r.items ? r.items.length : body.count} desks.`); await loadEditor(); } catch (err) { fail(err); }
+});
+
+$("plan-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const file = $("plan-file").files[0];
+  if (!file) return say("Choose a PNG or SVG file first.", "err");
+  try {
+    const res = await fetch(`/api/v1/floors/${st.floor.id}/plan`, {
+      method: "PUT", body: file,
+      headers: { Authorization: "Bearer " + token.get(), "Content-Type": file.type || (file.name.endsWith(".svg") ? "image/svg+xml" : "image/png") },
+    });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(body.detail || `Upload failed (${res.status})`);
+    Object.assign(st.floor, body);
+    say(`The plan image of ${st.floor.name} is updated.`);
+    drawEditor();
+  } catch (err) { fail(err); }
+});
+$("plan-remove").addEventListener("click", async () => {
+  try { Object.assign(st.floor, await api("DELETE", `/api/v1/floors/${st.floor.id}/plan`)); say("Plan image removed."); drawEditor(); } catch (err) { fail(err); }
 });
 
 // ---- policy ----

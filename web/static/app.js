@@ -32,6 +32,7 @@ async function start() {
   $("tabs").hidden = false;
   legend($("legend"));
   show("book");
+  listenToMe();
   await loadSites();
 }
 
@@ -52,11 +53,12 @@ $("signout").addEventListener("click", () => { token.clear(); location.reload();
 // ---- tabs ----
 
 function show(tab) {
-  for (const s of ["book", "mine", "people"]) $(s).hidden = s !== tab;
+  for (const s of ["book", "mine", "visitors", "people"]) $(s).hidden = s !== tab;
   for (const b of document.querySelectorAll("#tabs button")) {
     if (b.dataset.tab === tab) b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current");
   }
   if (tab === "mine") loadMine();
+  if (tab === "visitors") loadVisitors();
 }
 for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => show(b.dataset.tab));
 
@@ -134,7 +136,7 @@ function draw() {
   $("amenity").value = amenities.includes(am) ? am : "";
   const zone = $("zone").value, amenity = $("amenity").value;
   renderPlan($("plan"), res, {
-    width: state.floor.width, height: state.floor.height, label: `Plan of ${state.floor.name}`,
+    width: state.floor.width, height: state.floor.height, label: `Plan of ${state.floor.name}`, image: state.floor.plan_image_url,
     selected: state.selected, clock: (t) => clock(t, state.site.timezone),
     dim: (r) => (zone && r.zone_id !== zone) || (amenity && !(r.amenities || []).includes(amenity)),
     onSelect: openSheet,
@@ -259,6 +261,66 @@ async function repeatWeekly(b) {
     loadMine();
   } catch (e) { say("mine-msg", e.message, "err"); }
 }
+
+// ---- my own channel: visitors arriving, my bookings changed ----
+
+function listenToMe() {
+  live("/ws/me", token.get(), {
+    onDelta: (m) => {
+      let p = {};
+      try { p = typeof m.event === "string" ? JSON.parse(m.event) : m.event || {}; } catch { /* keep {} */ }
+      if (m.kind === "visitor.arrived") notice(`Your visitor ${p.visitor || ""}${p.company ? " (" + p.company + ")" : ""} has arrived.`);
+      else if (m.kind === "visitor.checked_out") notice(`Your visitor ${p.visitor || ""} has left.`);
+      else if (m.kind === "booking.released") notice(`Your booking of ${p.resource_name || "a desk"} was released: nobody checked in.`);
+      if (!$("mine").hidden) loadMine();
+      if (!$("visitors").hidden) loadVisitors();
+    },
+  });
+}
+
+function notice(text) {
+  $("notice").textContent = text;
+  $("notice").hidden = false;
+  clearTimeout(notice.timer);
+  notice.timer = setTimeout(() => { $("notice").hidden = true; }, 15000);
+}
+
+// ---- visitors ----
+
+async function loadVisitors() {
+  if (state.site && !$("v-date").value) $("v-date").value = todayIn(state.site.timezone);
+  try {
+    const r = await api("GET", `/api/v1/visits?host_id=${state.me.id}&limit=50`);
+    $("visitors-list").replaceChildren(...(r.items.length ? r.items.map((v) => el("li", { class: "card", "data-visit": v.id },
+      el("h3", {}, v.visitor.name + (v.visitor.company ? ` · ${v.visitor.company}` : "")),
+      el("div", {}, `${day(v.expected_at, v.timezone)} ${clock(v.expected_at, v.timezone)} · ${v.site_name}`),
+      el("div", { class: "muted visit-status" }, { expected: "Expected", checked_in: "Arrived", checked_out: "Left", cancelled: "Cancelled", flagged: "With reception" }[v.status] || v.status),
+      v.status === "expected" ? el("button", { type: "button", class: "danger", onclick: async () => {
+        try { await api("DELETE", `/api/v1/visits/${v.id}`); loadVisitors(); } catch (e) { say("visitors-msg", e.message, "err"); }
+      } }, `Cancel ${v.visitor.name}'s visit`) : null))
+      : [el("li", { class: "muted" }, "No visitors yet.")]));
+  } catch (e) { say("visitors-msg", e.message, "err"); }
+}
+
+$("invite-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const tz = state.site.timezone;
+  const body = {
+    site_id: state.site.id, expected_at: zonedToUTC($("v-date").value, $("v-time").value, tz),
+    visitor: { name: $("v-name").value.trim(), email: $("v-email").value.trim(), company: $("v-company").value.trim() || undefined },
+    purpose: $("v-purpose").value.trim() || undefined,
+  };
+  try {
+    const v = await api("POST", "/api/v1/visits", body);
+    say("visitors-msg", `Invited ${v.visitor.name}.`, "ok");
+    $("invite-text").textContent = v.invitation ? v.invitation.subject + "\n\n" + v.invitation.text : "";
+    const png = await fetch(v.invite_qr_url, { headers: { Authorization: "Bearer " + token.get() } });
+    if (png.ok) $("invite-qr").src = URL.createObjectURL(await png.blob());
+    $("invitation").hidden = false;
+    for (const id of ["v-name", "v-email", "v-company", "v-purpose"]) $(id).value = "";
+    loadVisitors();
+  } catch (err) { say("visitors-msg", err.message, "err"); }
+});
 
 // ---- people ----
 
