@@ -38,12 +38,12 @@ func (s *Site) Location() (*time.Location, error) { return LoadTimezone(s.Timezo
 // Floor is one level of a site; its plan is Width × Height plan units, with
 // the origin at the top left.
 type Floor struct {
-	ID        string    `json:"id" gorm:"primaryKey"`
-	SiteID    string    `json:"site_id"`
-	Name      string    `json:"name"`
-	Level     int       `json:"level"`
-	Width     float64   `json:"width"`
-	Height    float64   `json:"height"`
+	ID     string  `json:"id" gorm:"primaryKey"`
+	SiteID string  `json:"site_id"`
+	Name   string  `json:"name"`
+	Level  int     `json:"level"`
+	Width  float64 `json:"width"`
+	Height float64 `json:"height"`
 	// PlanImageID names the floor's plan image (see SetPlanImage); the
 	// image is served at PlanImageURL.
 	PlanImageID  *string   `json:"-"`
