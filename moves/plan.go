@@ -97,8 +97,8 @@ func loadOffice(tx *gorm.DB, siteID string, teamIDs []string) (*office, error) {
 
 // order sorts the desks for runs: by floor level, zone name (desks without
 // a zone last), row (y) and position in the row (x), left to right on even
-// rows of a zone and right to left on odd ones, so the last desk of a row
-// and the first of the next are neighbours.
+// rows of the floor and right to left on odd ones, so the last desk of a
+// row and the first of the next are neighbours.
 func (o *office) order() {
 	type key struct {
 		level          int
@@ -107,14 +107,8 @@ func (o *office) order() {
 		row            int
 		x              float64
 	}
-	rowsOf := map[string][]float64{} // floor|zone → distinct ys
-	group := func(d *floorplans.Desk) string {
-		z := ""
-		if d.ZoneID != nil {
-			z = *d.ZoneID
-		}
-		return d.FloorID + "|" + z
-	}
+	rowsOf := map[string][]float64{} // floor → distinct ys (rows count per floor, so the snake runs on across zones)
+	group := func(d *floorplans.Desk) string { return d.FloorID }
 	for i := range o.desks {
 		g := group(&o.desks[i])
 		if !slices.Contains(rowsOf[g], o.desks[i].Y) {
