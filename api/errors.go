@@ -10,6 +10,7 @@ import (
 
 	"github.com/perch-hq/perch"
 	"github.com/perch-hq/perch/kiosk"
+	"github.com/perch-hq/perch/moves"
 	"github.com/perch-hq/perch/reports"
 )
 
@@ -48,7 +49,7 @@ func statusOf(code string) int {
 		return http.StatusPreconditionFailed
 	case perch.EPRECONDREQUIRED:
 		return http.StatusPreconditionRequired
-	case perch.EIDEMPOTENCYKEY, reports.EUnsupported:
+	case perch.EIDEMPOTENCYKEY, reports.EUnsupported, moves.EInvalidPlan:
 		return http.StatusUnprocessableEntity
 	case perch.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
@@ -79,6 +80,7 @@ var titles = map[string]string{
 	perch.EPRECONDREQUIRED: "Precondition required",
 	perch.EIDEMPOTENCYKEY:  "Idempotency key reused",
 	reports.EUnsupported:   "Not supported yet",
+	moves.EInvalidPlan:     "Move plan has errors",
 	perch.EINTERNAL:        "Internal error",
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/perch-hq/perch/demo"
 	"github.com/perch-hq/perch/floorplans"
 	"github.com/perch-hq/perch/kiosk"
+	"github.com/perch-hq/perch/moves"
 	"github.com/perch-hq/perch/reports"
 	"github.com/perch-hq/perch/users"
 )
@@ -99,9 +100,11 @@ func newEnv(t testing.TB, db *database.DB) *env {
 	fp := floorplans.NewService(db)
 	bk := booking.NewService(db, fp, booking.WithClock(e.clock.Now))
 	e.kiosks = kiosk.NewDevices(db, bk, kiosk.WithDevicesClock(e.clock.Now))
+	rp := reports.NewService(db, fp, bk, reports.WithClock(e.clock.Now))
 	e.srv = api.New(api.Deps{
 		DB: db, Users: us, Floorplans: fp, Booking: bk, Kiosks: e.kiosks,
-		Reports:   reports.NewService(db, fp, bk, reports.WithClock(e.clock.Now)),
+		Reports:   rp,
+		Moves:     moves.NewService(db, fp, bk, rp, moves.WithClock(e.clock.Now)),
 		Logger:    slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Bootstrap: users.NewBootstrapAuth(bootstrapToken),
 		PublicURL: "http://perch.test", Version: "test",
@@ -207,7 +210,7 @@ func (e *env) must(want int, r response) map[string]any {
 func (e *env) counts() map[string]int64 {
 	e.t.Helper()
 	out := map[string]int64{}
-	for _, table := range []string{"sites", "floors", "zones", "desks", "rooms", "users", "teams", "tokens", "bookings", "report_settings"} {
+	for _, table := range []string{"sites", "floors", "zones", "desks", "rooms", "users", "teams", "tokens", "bookings", "report_settings", "move_plans"} {
 		var n int64
 		if err := e.db.Conn(context.Background()).Table(table).Count(&n).Error; err != nil {
 			e.t.Fatal(err)

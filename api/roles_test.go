@@ -114,6 +114,17 @@ var routeRoles = []struct {
 	{"GET", "/api/v1/sites/:id/report-settings", "A"},
 	{"PUT", "/api/v1/sites/:id/report-settings", "A"},
 
+	{"POST", "/api/v1/move-plans", "A"},
+	{"GET", "/api/v1/move-plans", "A"},
+	{"GET", "/api/v1/move-plans/:id", "A"},
+	{"PATCH", "/api/v1/move-plans/:id", "A"},
+	{"DELETE", "/api/v1/move-plans/:id", "A"},
+	{"POST", "/api/v1/move-plans/:id/validate", "A"},
+	{"POST", "/api/v1/move-plans/:id/simulate", "A"},
+	{"POST", "/api/v1/move-plans/:id/apply", "A"},
+	{"GET", "/api/v1/move-plans/:id/export.csv", "A"},
+	{"GET", "/api/v1/move-plans/:id/plan.svg", "A"},
+
 	{"GET", "/api/v1/teams", "AER"},
 	{"POST", "/api/v1/teams", "A"},
 	{"GET", "/api/v1/teams/:id", "AER"},

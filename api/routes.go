@@ -131,6 +131,18 @@ func (s *Server) routes() {
 	route(get, "/sites/:id/report-settings", admins, s.getReportSettings)
 	route(fiber.MethodPut, "/sites/:id/report-settings", admins, s.putReportSettings)
 
+	// Office-move seating plans are for facilities (admins) only.
+	route(post, "/move-plans", admins, s.createMovePlan)
+	route(get, "/move-plans", admins, s.listMovePlans)
+	route(get, "/move-plans/:id", admins, byID(s.Moves.Get))
+	route(patch, "/move-plans/:id", admins, s.updateMovePlan)
+	route(del, "/move-plans/:id", admins, deleteByID(s.Moves.Delete))
+	route(post, "/move-plans/:id/validate", admins, s.validateMovePlan)
+	route(post, "/move-plans/:id/simulate", admins, s.simulateMovePlan)
+	route(post, "/move-plans/:id/apply", admins, s.applyMovePlan)
+	route(get, "/move-plans/:id/export.csv", admins, s.exportMovePlan)
+	route(get, "/move-plans/:id/plan.svg", admins, s.movePlanSVG)
+
 	route(get, "/teams", people, s.listTeams)
 	route(post, "/teams", admins, s.createTeam)
 	route(get, "/teams/:id", people, byID(s.Users.GetTeam))

@@ -17,6 +17,7 @@ import (
 	"github.com/perch-hq/perch/database"
 	"github.com/perch-hq/perch/floorplans"
 	"github.com/perch-hq/perch/kiosk"
+	"github.com/perch-hq/perch/moves"
 	"github.com/perch-hq/perch/reports"
 	"github.com/perch-hq/perch/users"
 	"github.com/perch-hq/perch/web"
@@ -33,7 +34,9 @@ type Deps struct {
 	Kiosks *kiosk.Devices
 	// Reports computes occupancy and utilisation reports.
 	Reports *reports.Service
-	Logger  *slog.Logger
+	// Moves plans office moves.
+	Moves  *moves.Service
+	Logger *slog.Logger
 	// Bootstrap, when non-nil, accepts PERCH_BOOTSTRAP_TOKEN as an admin.
 	Bootstrap *users.BootstrapAuth
 	// PublicURL is where clients reach Perch (for links).

@@ -82,6 +82,8 @@ type Change struct {
 	Start, End   *time.Time
 	Title        *string
 	Override     bool
+	// Reason goes into the booking.updated event ("move_plan").
+	Reason string
 }
 
 // Update applies a change to a booking whose version is still version
@@ -91,9 +93,32 @@ func (s *Service) Update(ctx context.Context, actor *users.Principal, id string,
 	if ch.Override && actor.Role != users.RoleAdmin {
 		return nil, perch.Errorf(perch.EFORBIDDEN, "Only admins may override the booking policy.")
 	}
-	now := s.now()
 	var out *View
 	err := s.eventTx(ctx, func(tx *gorm.DB) error {
+		v, err := s.update(ctx, tx, actor, id, version, ch, false)
+		out = v
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateTx is Update inside a transaction the caller holds (see InTx); the
+// caller decides what a failure means for the rest of its transaction
+// (wrap the call in tx.Transaction for a savepoint).
+func (s *Service) UpdateTx(ctx context.Context, tx *gorm.DB, actor *users.Principal, id string, version int, ch Change) (*View, error) {
+	if ch.Override && actor.Role != users.RoleAdmin {
+		return nil, perch.Errorf(perch.EFORBIDDEN, "Only admins may override the booking policy.")
+	}
+	return s.update(ctx, tx, actor, id, version, ch, true)
+}
+
+func (s *Service) update(ctx context.Context, tx *gorm.DB, actor *users.Principal, id string, version int, ch Change, nested bool) (*View, error) {
+	now := s.now()
+	var out *View
+	err := func() error {
 		b, err := s.lockBooking(tx, actor, id)
 		if err != nil {
 			return err
@@ -160,7 +185,7 @@ func (s *Service) Update(ctx context.Context, actor *users.Principal, id string,
 			"start_at": b.StartAt, "end_at": b.EndAt, "title": b.Title, "version": version + 1, "updated_at": now,
 		})
 		if res.Error != nil {
-			if perch.ErrorCode(database.Translate(res.Error)) == perch.EBOOKINGCONFLICT {
+			if !nested && perch.ErrorCode(database.Translate(res.Error)) == perch.EBOOKINGCONFLICT {
 				if cerr := overlapping(s.db.Conn(ctx), r, iv.Start, iv.End, b.ID); cerr != nil {
 					return cerr
 				}
@@ -172,10 +197,10 @@ func (s *Service) Update(ctx context.Context, actor *users.Principal, id string,
 		}
 		b.Version, b.UpdatedAt = version+1, now
 		out = &View{Booking: *b, Timezone: r.Timezone, ResourceName: r.Name}
-		return writeEvent(tx, EventUpdated, out, now, prev)
-	})
+		return writeEventReason(tx, EventUpdated, out, now, prev, ch.Reason)
+	}()
 	if err != nil {
-		return nil, err
+		return nil, database.Translate(err)
 	}
 	return out, nil
 }
@@ -266,6 +291,31 @@ func (s *Service) Cancel(ctx context.Context, actor *users.Principal, id, scope 
 		return nil
 	})
 	return out, err
+}
+
+// CancelTx cancels one active booking inside a transaction the caller
+// holds (see InTx), as an admin acting for the site: the booking's
+// status_reason and its booking.cancelled event carry reason.
+func (s *Service) CancelTx(tx *gorm.DB, actor *users.Principal, id, reason string) (*View, error) {
+	now := s.now()
+	b, err := s.lockBooking(tx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	if !b.Status.Active() {
+		return nil, perch.Errorf(perch.ECONFLICT, "The booking is %s and can no longer be cancelled.", b.Status)
+	}
+	res := tx.Table("bookings").Where("id = ? AND status IN ('confirmed', 'checked_in')", b.ID).
+		Updates(map[string]any{"status": StatusCancelled, "status_reason": reason, "version": gorm.Expr("version + 1"), "updated_at": now})
+	if res.Error != nil {
+		return nil, database.Translate(res.Error)
+	}
+	b.Status, b.StatusReason, b.Version, b.UpdatedAt = StatusCancelled, reason, b.Version+1, now
+	v, err := s.view(tx, b)
+	if err != nil {
+		return nil, database.Translate(err)
+	}
+	return v, database.Translate(writeEventReason(tx, EventCancelled, v, now, nil, reason))
 }
 
 // view adds the zone and resource name to a booking.

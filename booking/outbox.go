@@ -22,6 +22,9 @@ type EventPayload struct {
 	ResourceName string  `json:"resource_name"`
 	// Previous holds the booking's resource and times before an update.
 	Previous *EventPrevious `json:"previous,omitempty"`
+	// Reason says why someone other than the owner changed the booking
+	// ("move_plan": an office move moved or cancelled it).
+	Reason string `json:"reason,omitempty"`
 }
 
 // EventPrevious is where a moved booking was.
@@ -35,10 +38,16 @@ type EventPrevious struct {
 // writeEvent appends one event to the outbox inside tx, so it commits (or
 // not) with the change it describes.
 func writeEvent(tx *gorm.DB, kind string, v *View, now time.Time, prev ...*EventPrevious) error {
-	p := EventPayload{Booking: v.Booking, Timezone: v.Timezone, ResourceName: v.ResourceName}
+	var pv *EventPrevious
 	if len(prev) > 0 {
-		p.Previous = prev[0]
+		pv = prev[0]
 	}
+	return writeEventReason(tx, kind, v, now, pv, "")
+}
+
+// writeEventReason is writeEvent with a reason in the payload.
+func writeEventReason(tx *gorm.DB, kind string, v *View, now time.Time, prev *EventPrevious, reason string) error {
+	p := EventPayload{Booking: v.Booking, Timezone: v.Timezone, ResourceName: v.ResourceName, Previous: prev, Reason: reason}
 	raw, err := json.Marshal(p)
 	if err != nil {
 		return err

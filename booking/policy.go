@@ -250,37 +250,58 @@ func (s *Service) PutPolicy(ctx context.Context, siteID string, p Policy) (Polic
 	if err != nil {
 		return Policy{}, err
 	}
-	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
-		var n int64
-		if err := tx.Table("sites").Where("id = ?", siteID).Count(&n).Error; err != nil {
-			return err
-		}
-		if n == 0 {
-			return perch.NotFound("site")
-		}
-		for zone, teams := range p.RestrictedZones {
-			var z struct{ SiteID string }
-			if err := tx.Table("zones").Select("site_id").Where("id = ?", zone).Take(&z).Error; err != nil || z.SiteID != siteID {
-				return perch.Invalid("restricted_zones", "zone %s is not a zone of this site", zone)
-			}
-			var found int64
-			if err := tx.Table("teams").Where("id IN ?", teams).Count(&found).Error; err != nil {
-				return err
-			}
-			if int(found) != len(dedupe(teams)) {
-				return perch.Invalid("restricted_zones", "zone %s lists a team that does not exist", zone)
-			}
-		}
-		row := map[string]any{"site_id": siteID, "policy": string(raw), "updated_at": s.now()}
-		return tx.Table("site_policies").Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "site_id"}},
-			DoUpdates: clause.AssignmentColumns([]string{"policy", "updated_at"}),
-		}).Create(row).Error
-	})
+	err = s.db.Tx(ctx, func(tx *gorm.DB) error { return s.putPolicy(tx, siteID, p, raw) })
 	if err != nil {
 		return Policy{}, err
 	}
 	return p, nil
+}
+
+// PutPolicyTx is PutPolicy inside a transaction the caller holds (see InTx).
+func (s *Service) PutPolicyTx(tx *gorm.DB, siteID string, p Policy) (Policy, error) {
+	p = p.normalize()
+	if _, err := p.compile(); err != nil {
+		return Policy{}, err
+	}
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return Policy{}, err
+	}
+	if err := s.putPolicy(tx, siteID, p, raw); err != nil {
+		return Policy{}, database.Translate(err)
+	}
+	return p, nil
+}
+
+// LoadPolicyTx reads a site's policy inside tx (the default when none is stored).
+func LoadPolicyTx(tx *gorm.DB, siteID string) (Policy, error) { return loadPolicy(tx, siteID) }
+
+func (s *Service) putPolicy(tx *gorm.DB, siteID string, p Policy, raw []byte) error {
+	var n int64
+	if err := tx.Table("sites").Where("id = ?", siteID).Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		return perch.NotFound("site")
+	}
+	for zone, teams := range p.RestrictedZones {
+		var z struct{ SiteID string }
+		if err := tx.Table("zones").Select("site_id").Where("id = ?", zone).Take(&z).Error; err != nil || z.SiteID != siteID {
+			return perch.Invalid("restricted_zones", "zone %s is not a zone of this site", zone)
+		}
+		var found int64
+		if err := tx.Table("teams").Where("id IN ?", teams).Count(&found).Error; err != nil {
+			return err
+		}
+		if int(found) != len(dedupe(teams)) {
+			return perch.Invalid("restricted_zones", "zone %s lists a team that does not exist", zone)
+		}
+	}
+	row := map[string]any{"site_id": siteID, "policy": string(raw), "updated_at": s.now()}
+	return tx.Table("site_policies").Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "site_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"policy", "updated_at"}),
+	}).Create(row).Error
 }
 
 func dedupe(list []string) []string {

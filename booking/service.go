@@ -42,6 +42,13 @@ func (s *Service) eventTx(ctx context.Context, fn func(tx *gorm.DB) error) error
 	return err
 }
 
+// InTx runs fn in one transaction and wakes the outbox readers after it
+// commits: for packages (moves) that change many bookings atomically with
+// UpdateTx and CancelTx.
+func (s *Service) InTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.eventTx(ctx, fn)
+}
+
 // Option configures a Service.
 type Option func(*Service)
 

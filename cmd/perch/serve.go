@@ -21,6 +21,7 @@ import (
 	"github.com/perch-hq/perch/floorplans"
 	"github.com/perch-hq/perch/kiosk"
 	"github.com/perch-hq/perch/migrations"
+	"github.com/perch-hq/perch/moves"
 	"github.com/perch-hq/perch/reports"
 	"github.com/perch-hq/perch/users"
 )
@@ -69,13 +70,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	bookings := booking.NewService(db, fp, booking.WithNotifier(feed))
 	go housekeeping(ctx, bookings, fp, log)
 	go bookings.RunWorker(ctx, cfg.WorkerInterval, log.With("component", "worker"))
+	rp := reports.NewService(db, fp, bookings)
 	srv := api.New(api.Deps{
 		DB:         db,
 		Users:      userSvc,
 		Floorplans: fp,
 		Booking:    bookings,
 		Kiosks:     kiosk.NewDevices(db, bookings),
-		Reports:    reports.NewService(db, fp, bookings),
+		Reports:    rp,
+		Moves:      moves.NewService(db, fp, bookings, rp),
 		Logger:     log,
 		Bootstrap:  users.NewBootstrapAuth(cfg.BootstrapToken),
 		PublicURL:  cfg.PublicURL,
