@@ -86,9 +86,12 @@ func (s *Server) observe(c *fiber.Ctx) (err error) {
 		}
 	}
 	status := c.Response().StatusCode()
+	took := time.Since(start)
+	route := routeOf(c)
+	s.Metrics.observe(c, route, status, perch.ErrorCode(err), took)
 	attrs := []any{
-		"request_id", id, "method", c.Method(), "route", routeOf(c), "status", status,
-		"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "bytes", len(c.Response().Body()),
+		"request_id", id, "method", c.Method(), "route", route, "status", status,
+		"duration_ms", float64(took.Microseconds()) / 1000, "bytes", len(c.Response().Body()),
 	}
 	if p := principal(c); p != nil {
 		attrs = append(attrs, "role", string(p.Role))

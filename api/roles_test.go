@@ -21,6 +21,7 @@ var routeRoles = []struct {
 }{
 	{"GET", "/healthz", "public"},
 	{"GET", "/readyz", "public"},
+	{"GET", "/metrics", "public"},
 	{"GET", "/", "public"},
 	{"GET", "/q/:code", "public"},
 	{"GET", "/api/v1/me", "AERK"},

@@ -24,6 +24,7 @@ func (s *Server) routes() {
 
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
+	app.Get("/metrics", s.Metrics.handler())
 	app.Get("/", s.index)
 	app.Get("/q/:code", s.checkInPage)
 

@@ -39,6 +39,8 @@ type Deps struct {
 	Version string
 	// RequestTimeout bounds each request's work (0: 30 s).
 	RequestTimeout time.Duration
+	// Metrics are served at /metrics (nil: a fresh set of the server's own).
+	Metrics *Metrics
 }
 
 // Server is the HTTP API.
@@ -68,6 +70,9 @@ func New(d Deps) *Server {
 	s := &Server{Deps: d, log: d.Logger, pages: pages}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.Metrics == nil {
+		s.Metrics = NewMetrics()
 	}
 	if s.RequestTimeout == 0 {
 		s.RequestTimeout = 30 * time.Second

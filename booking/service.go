@@ -21,6 +21,7 @@ type Service struct {
 	fp     *floorplans.Service
 	now    func() time.Time
 	notify func()
+	report func(job string, n int, err error)
 	cache  resourceCache
 }
 
@@ -40,6 +41,14 @@ func (s *Service) eventTx(ctx context.Context, fn func(tx *gorm.DB) error) error
 		s.notify()
 	}
 	return err
+}
+
+// WithWorkerReport makes RunWorker tell report the outcome of every job
+// run: the job's name ("release_no_shows", "auto_check_out"), how many
+// bookings it changed and its error (nil on success). cmd/perch turns these
+// into metrics; report must not block.
+func WithWorkerReport(report func(job string, n int, err error)) Option {
+	return func(s *Service) { s.report = report }
 }
 
 // Option configures a Service.

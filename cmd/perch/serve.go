@@ -65,7 +65,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		pgURL = cfg.DatabaseURL
 	}
 	feed := kiosk.NewFeed(db, func(ev []booking.Event) { hub.Dispatch(ev) }, kiosk.FeedOptions{PostgresURL: pgURL, Logger: log.With("component", "feed")})
-	bookings := booking.NewService(db, fp, booking.WithNotifier(feed))
+	metrics := api.NewMetrics()
+	bookings := booking.NewService(db, fp, booking.WithNotifier(feed), booking.WithWorkerReport(metrics.WorkerRun))
 	go housekeeping(ctx, bookings, log)
 	go bookings.RunWorker(ctx, cfg.WorkerInterval, log.With("component", "worker"))
 	srv := api.New(api.Deps{
@@ -78,8 +79,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Bootstrap:  users.NewBootstrapAuth(cfg.BootstrapToken),
 		PublicURL:  cfg.PublicURL,
 		Version:    version,
+		Metrics:    metrics,
 	})
 	hub = kiosk.NewHub(db, bookings, srv.Authenticate, kiosk.HubOptions{Touch: srv.Kiosks.Touch, Logger: log.With("component", "hub")})
+	registerMetrics(metrics, hub, db)
 	if err := feed.Start(ctx); err != nil {
 		return err
 	}
