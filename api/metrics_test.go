@@ -52,8 +52,8 @@ func TestMetricsCountBookingsAndConflicts(t *testing.T) {
 		for name, want := range map[string]float64{
 			"perch_bookings_created_total":  1,
 			"perch_booking_conflicts_total": 1,
-			`perch_http_request_duration_seconds_count{method="POST",route="/api/v1/bookings",status="2xx"}`:     1,
-			`perch_http_request_duration_seconds_count{method="POST",route="/api/v1/bookings",status="4xx"}`:     1,
+			`perch_http_request_duration_seconds_count{method="POST",route="/api/v1/bookings",status="2xx"}`:    1,
+			`perch_http_request_duration_seconds_count{method="POST",route="/api/v1/bookings",status="4xx"}`:    1,
 			`perch_http_request_duration_seconds_count{method="GET",route="/api/v1/bookings/:id",status="2xx"}`: 1,
 		} {
 			if got := after[name] - before[name]; got != want {

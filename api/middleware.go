@@ -106,14 +106,6 @@ func (s *Server) observe(c *fiber.Ctx) (err error) {
 	return nil
 }
 
-// securityHeaders sets headers every response should carry.
-func securityHeaders(c *fiber.Ctx) error {
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set("Referrer-Policy", "no-referrer")
-	c.Set("X-Frame-Options", "DENY")
-	return c.Next()
-}
-
 // roleSet is a set of roles allowed on a route.
 type roleSet uint8
 

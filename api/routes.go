@@ -20,7 +20,7 @@ var (
 // routes registers every route of the server, in one place.
 func (s *Server) routes() {
 	app := s.app
-	app.Use(s.observe, securityHeaders)
+	app.Use(s.observe, s.securityHeaders, s.corsMiddleware())
 
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
@@ -36,8 +36,15 @@ func (s *Server) routes() {
 
 	// Kiosk pairing, before a device has a token: public (the device
 	// secret is the credential of /kiosks/token).
-	v1.Post("/kiosks/pairing", s.startPairing)
-	v1.Post("/kiosks/token", s.kioskToken)
+	// Both are rate-limited per client IP; the token endpoints and the door
+	// actions per token (RateLimits).
+	v1.Post("/kiosks/pairing", s.limit("pairing", s.RateLimits.Pairing, false), s.startPairing)
+	v1.Post("/kiosks/token", s.limit("kiosk_token", s.RateLimits.KioskToken, false), s.kioskToken)
+	limited := func(method, path string, rs roleSet, lim fiber.Handler, h fiber.Handler) {
+		v1.Add(method, path, lim, s.authorize(rs), h)
+	}
+	userTokens := s.limit("user_tokens", s.RateLimits.UserTokens, true)
+	kioskLimit := s.limit("kiosk", s.RateLimits.Kiosk, true)
 
 	route(get, "/me", signedIn, s.me)
 
@@ -77,7 +84,7 @@ func (s *Server) routes() {
 	route(get, "/users/:id", people, byID(s.Users.GetUser))
 	route(patch, "/users/:id", admins, s.updateUser)
 	route(del, "/users/:id", admins, deleteByID(s.Users.DeleteUser))
-	route(post, "/users/:id/tokens", admins, s.mintToken)
+	limited(post, "/users/:id/tokens", admins, userTokens, s.mintToken)
 
 	route(get, "/sites/:id/policy", signedIn, s.getPolicy)
 	route(fiber.MethodPut, "/sites/:id/policy", admins, s.putPolicy)
@@ -107,11 +114,11 @@ func (s *Server) routes() {
 	route(get, "/kiosks", admins, s.listKiosks)
 	route(get, "/kiosks/:id", admins, byID(s.Kiosks.Get))
 	route(del, "/kiosks/:id", admins, deleteByID(s.Kiosks.Revoke))
-	route(get, "/kiosk/room", doorKiosks, s.kioskRoom)
-	route(post, "/kiosk/book-now", doorKiosks, s.kioskBookNow)
-	route(post, "/kiosk/check-in", doorKiosks, s.kioskCheckIn)
-	route(post, "/kiosk/extend", doorKiosks, s.kioskExtend)
-	route(post, "/kiosk/end-early", doorKiosks, s.kioskEndEarly)
+	limited(get, "/kiosk/room", doorKiosks, kioskLimit, s.kioskRoom)
+	limited(post, "/kiosk/book-now", doorKiosks, kioskLimit, s.kioskBookNow)
+	limited(post, "/kiosk/check-in", doorKiosks, kioskLimit, s.kioskCheckIn)
+	limited(post, "/kiosk/extend", doorKiosks, kioskLimit, s.kioskExtend)
+	limited(post, "/kiosk/end-early", doorKiosks, kioskLimit, s.kioskEndEarly)
 
 	route(get, "/teams", people, s.listTeams)
 	route(post, "/teams", admins, s.createTeam)

@@ -21,6 +21,7 @@ import (
 	"github.com/perch-hq/perch/floorplans"
 	"github.com/perch-hq/perch/kiosk"
 	"github.com/perch-hq/perch/migrations"
+	"github.com/perch-hq/perch/ratelimit"
 	"github.com/perch-hq/perch/users"
 )
 
@@ -39,7 +40,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	log := newLogger(cfg, stderr)
 	log.Info("starting perch", append([]any{"version", version}, cfg.Masked()...)...)
 
-	db, err := database.Open(ctx, database.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
+	db, err := database.Open(ctx, database.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log,
+		MaxOpenConns: cfg.DBMaxConns, MaxIdleConns: cfg.DBMaxIdleConns, ConnMaxLifetime: cfg.DBConnLifetime})
 	if err != nil {
 		return err
 	}
@@ -67,7 +69,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	feed := kiosk.NewFeed(db, func(ev []booking.Event) { hub.Dispatch(ev) }, kiosk.FeedOptions{PostgresURL: pgURL, Logger: log.With("component", "feed")})
 	metrics := api.NewMetrics()
 	bookings := booking.NewService(db, fp, booking.WithNotifier(feed), booking.WithWorkerReport(metrics.WorkerRun))
-	go housekeeping(ctx, bookings, log)
+	go housekeeping(ctx, bookings, ratelimit.New(db), log)
 	go bookings.RunWorker(ctx, cfg.WorkerInterval, log.With("component", "worker"))
 	srv := api.New(api.Deps{
 		DB:         db,
@@ -80,6 +82,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		PublicURL:  cfg.PublicURL,
 		Version:    version,
 		Metrics:    metrics,
+		RateLimits: cfg.RateLimits, TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins,
+		BodyLimit: cfg.BodyLimit, ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout,
 	})
 	hub = kiosk.NewHub(db, bookings, srv.Authenticate, kiosk.HubOptions{Touch: srv.Kiosks.Touch, Logger: log.With("component", "hub")})
 	registerMetrics(metrics, hub, db)
@@ -183,8 +187,9 @@ func prepareDemo(ctx context.Context, cfg Config, db *database.DB, svc *users.Se
 }
 
 // housekeeping runs periodic clean-ups until ctx ends: expired idempotency
-// keys are deleted hourly (safe on several replicas: a DELETE by age).
-func housekeeping(ctx context.Context, bookings *booking.Service, log *slog.Logger) {
+// keys and rate-limit windows over a day old are deleted hourly (safe on
+// several replicas: DELETEs by age).
+func housekeeping(ctx context.Context, bookings *booking.Service, limits *ratelimit.Limiter, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -196,6 +201,11 @@ func housekeeping(ctx context.Context, bookings *booking.Service, log *slog.Logg
 				log.Warn("purge idempotency keys", "error", err)
 			} else if n > 0 {
 				log.Info("purged idempotency keys", "count", n)
+			}
+			if n, err := limits.Purge(ctx, 25*time.Hour); err != nil {
+				log.Warn("purge rate-limit windows", "error", err)
+			} else if n > 0 {
+				log.Info("purged rate-limit windows", "count", n)
 			}
 		}
 	}
