@@ -59,7 +59,7 @@ type Options struct {
 	// ConnMaxLifetime closes connections older than this (0: 30 minutes),
 	// so a pool follows a database fail-over or a PgBouncer restart.
 	ConnMaxLifetime time.Duration
-	Logger       *slog.Logger
+	Logger          *slog.Logger
 }
 
 // Open opens (and for SQLite creates) the database and checks it answers.

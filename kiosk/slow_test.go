@@ -61,7 +61,7 @@ func TestSlowClientIsCutOffWithoutDelayingOthers(t *testing.T) {
 	for i := range events {
 		events[i] = booking.Event{Seq: int64(i + 1), Kind: booking.EventCreated, FloorID: &floor, Payload: "{}"}
 		h.Dispatch(events[i : i+1]) // one commit at a time, as the feed delivers them
-		for busy := true; busy; { // the fast client's writer keeps up between commits
+		for busy := true; busy; {   // the fast client's writer keeps up between commits
 			fast.mu.Lock()
 			busy = fast.writing
 			fast.mu.Unlock()

@@ -29,6 +29,10 @@ type Config struct {
 	LogFormat       string        `env:"PERCH_LOG_FORMAT"`
 	ShutdownTimeout time.Duration `env:"PERCH_SHUTDOWN_TIMEOUT"`
 	WorkerInterval  time.Duration `env:"PERCH_WORKER_INTERVAL"`
+	// AutoMigrate applies pending migrations at start (default). With
+	// false, serve refuses to start on a schema that is behind: a separate
+	// `perch migrate up` (the Helm chart's hook Job) owns migrations.
+	AutoMigrate bool `env:"PERCH_AUTO_MIGRATE"`
 
 	// Hardening (docs/OPERATIONS.md).
 	RateLimits     api.RateLimits // PERCH_RATE_LIMIT_PAIRING, _KIOSK_TOKEN, _USER_TOKENS, _KIOSK
@@ -62,6 +66,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		LogFormat:       "text",
 		ShutdownTimeout: 20 * time.Second,
 		WorkerInterval:  30 * time.Second,
+		AutoMigrate:     true,
 		DBConnLifetime:  30 * time.Minute,
 		BodyLimit:       8 << 20,
 		ReadTimeout:     30 * time.Second,
@@ -159,6 +164,13 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			*dst = d
 		}
 	}
+	switch v := strings.TrimSpace(getenv("PERCH_AUTO_MIGRATE")); v {
+	case "", "true", "1":
+	case "false", "0":
+		c.AutoMigrate = false
+	default:
+		errs = append(errs, fmt.Errorf("PERCH_AUTO_MIGRATE=%q: want true or false", v))
+	}
 	intVar(&c.DBMaxConns, "PERCH_DB_MAX_CONNS", 1, 1000)
 	intVar(&c.DBMaxIdleConns, "PERCH_DB_MAX_IDLE_CONNS", 1, 1000)
 	durVar(&c.DBConnLifetime, "PERCH_DB_CONN_MAX_LIFETIME", time.Minute, 24*time.Hour)
@@ -236,12 +248,12 @@ func (c Config) Masked() []any {
 		"PERCH_ADDR", c.Addr, "PERCH_PUBLIC_URL", c.PublicURL, "PERCH_DATA_DIR", c.DataDir,
 		"PERCH_DATABASE_URL", db, "PERCH_DEMO", c.Demo, "PERCH_BOOTSTRAP_TOKEN", boot,
 		"PERCH_LOG_LEVEL", c.LogLevel, "PERCH_LOG_FORMAT", c.LogFormat, "PERCH_SHUTDOWN_TIMEOUT", c.ShutdownTimeout.String(),
-		"PERCH_WORKER_INTERVAL", c.WorkerInterval.String(),
+		"PERCH_WORKER_INTERVAL", c.WorkerInterval.String(), "PERCH_AUTO_MIGRATE", strconv.FormatBool(c.AutoMigrate),
 		"PERCH_RATE_LIMIT_PAIRING", c.RateLimits.Pairing.String(), "PERCH_RATE_LIMIT_KIOSK_TOKEN", c.RateLimits.KioskToken.String(),
 		"PERCH_RATE_LIMIT_USER_TOKENS", c.RateLimits.UserTokens.String(), "PERCH_RATE_LIMIT_KIOSK", c.RateLimits.Kiosk.String(),
 		"PERCH_TRUSTED_PROXIES", fmt.Sprint(c.TrustedProxies), "PERCH_CORS_ORIGINS", strings.Join(c.CORSOrigins, ","),
-		"PERCH_DB_MAX_CONNS", c.DBMaxConns, "PERCH_DB_MAX_IDLE_CONNS", c.DBMaxIdleConns, "PERCH_DB_CONN_MAX_LIFETIME", c.DBConnLifetime.String(),
-		"PERCH_HTTP_BODY_LIMIT", c.BodyLimit, "PERCH_HTTP_READ_TIMEOUT", c.ReadTimeout.String(),
+		"PERCH_DB_MAX_CONNS", strconv.Itoa(c.DBMaxConns), "PERCH_DB_MAX_IDLE_CONNS", strconv.Itoa(c.DBMaxIdleConns), "PERCH_DB_CONN_MAX_LIFETIME", c.DBConnLifetime.String(),
+		"PERCH_HTTP_BODY_LIMIT", strconv.Itoa(c.BodyLimit), "PERCH_HTTP_READ_TIMEOUT", c.ReadTimeout.String(),
 		"PERCH_HTTP_WRITE_TIMEOUT", c.WriteTimeout.String(), "PERCH_HTTP_IDLE_TIMEOUT", c.IdleTimeout.String(),
 	}
 }

@@ -98,3 +98,23 @@ func TestDatabaseOutageAnswers503AndRecovers(t *testing.T) {
 		t.Fatalf("a request failed with a 5xx other than unavailable:\n%s", stderr.String())
 	}
 }
+
+// With PERCH_AUTO_MIGRATE=false (the Helm chart, whose hook Job migrates)
+// serve refuses a schema that is behind instead of racing the Job, and
+// starts once `perch migrate up` has run.
+func TestServeWithoutAutoMigrate(t *testing.T) {
+	dbURL := dbtest.EmptyURL(t)
+	env := envOf("PERCH_ADDR", "127.0.0.1:0", "PERCH_DATABASE_URL", dbURL, "PERCH_AUTO_MIGRATE", "false", "PERCH_DEMO", "false")
+	var out, errb strings.Builder
+	err := run(context.Background(), nil, env, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "perch migrate up") {
+		t.Fatalf("serve on an empty schema: %v", err)
+	}
+	if err := run(context.Background(), []string{"migrate", "up"}, env, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	_, _, stop, _ := startPerch(t, env)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/pressly/goose/v3"
 	"github.com/soheilhy/cmux"
 	"io"
 	"log/slog"
@@ -46,11 +47,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer db.Close()
-	res, err := migrations.Up(ctx, db.SQL(), string(db.Dialect()), log)
-	if err != nil {
-		return err
+	if cfg.AutoMigrate {
+		res, err := migrations.Up(ctx, db.SQL(), string(db.Dialect()), log)
+		if err != nil {
+			return err
+		}
+		log.Info("database ready", "dialect", db.Dialect(), "location", db.Location, "schema_version", res.To)
+	} else {
+		st, err := migrations.Status(ctx, db.SQL(), string(db.Dialect()))
+		if err != nil {
+			return err
+		}
+		pending := 0
+		for _, m := range st {
+			if m.State != goose.StateApplied {
+				pending++
+			}
+		}
+		if pending > 0 {
+			return fmt.Errorf("the database schema is behind (%d pending migrations) and PERCH_AUTO_MIGRATE=false: run `perch migrate up` first", pending)
+		}
+		log.Info("database ready", "dialect", db.Dialect(), "location", db.Location, "migrations", len(st))
 	}
-	log.Info("database ready", "dialect", db.Dialect(), "location", db.Location, "schema_version", res.To)
 
 	userSvc := users.NewService(db)
 	tokens, err := prepareDemo(ctx, cfg, db, userSvc, log)
