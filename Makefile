@@ -12,7 +12,15 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 FUZZTIME ?= 5s
 
-.PHONY: test vet fuzz run build clean
+#   make helm-lint     lint and render the Helm chart (pinned helm via go run)
+#   make test-cluster  two perch processes on one PostgreSQL under load,
+#                      SIGKILL and SIGTERM (slow; CI runs it)
+
+# helm is built from source at a pinned version (no download of a binary).
+HELM_VERSION ?= v3.16.4
+HELM ?= GOFLAGS= $(GO) run helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+.PHONY: test vet fuzz run build clean helm-lint test-cluster
 
 test: vet
 	$(GO) test -race ./...
@@ -29,6 +37,11 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+
+helm-lint:
+	$(HELM) lint --strict helm/perch --set database.existingSecret=perch-db
+	$(HELM) template perch helm/perch --set database.existingSecret=perch-db --set ingress.enabled=true --set serviceMonitor.enabled=true >/dev/null
+	@echo "helm chart OK"
 
 run:
 	$(GO) run ./cmd/perch
