@@ -22,6 +22,8 @@ var routeRoles = []struct {
 	{"GET", "/healthz", "public"},
 	{"GET", "/readyz", "public"},
 	{"GET", "/metrics", "public"},
+	{"GET", "/api/openapi.json", "public"},
+	{"GET", "/api/docs", "public"},
 	{"GET", "/", "public"},
 	{"GET", "/q/:code", "public"},
 	{"GET", "/api/v1/me", "AERK"},

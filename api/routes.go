@@ -25,6 +25,8 @@ func (s *Server) routes() {
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
 	app.Get("/metrics", s.Metrics.handler())
+	app.Get("/api/openapi.json", s.serveOpenAPI) // openapi.go: every /api/v1 operation
+	app.Get("/api/docs", s.serveDocs)
 	app.Get("/", s.index)
 	app.Get("/q/:code", s.checkInPage)
 
