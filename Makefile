@@ -43,6 +43,12 @@ helm-lint:
 	$(HELM) template perch helm/perch --set database.existingSecret=perch-db --set ingress.enabled=true --set serviceMonitor.enabled=true >/dev/null
 	@echo "helm chart OK"
 
+# Two real perch processes on one throwaway PostgreSQL, bookings through both
+# under load, a floor map on each; one SIGKILLed and restarted, the other
+# SIGTERMed (cluster/cluster_test.go, behind the "cluster" build tag).
+test-cluster:
+	$(GO) test -tags cluster -count=1 -v ./cluster/
+
 run:
 	$(GO) run ./cmd/perch
 
