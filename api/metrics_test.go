@@ -3,6 +3,7 @@ package api_test
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,11 +48,26 @@ func TestMetricsCountBookingsAndConflicts(t *testing.T) {
 		created := e.must(201, e.req("POST", "/api/v1/bookings", "employee", body))
 		e.must(409, e.req("POST", "/api/v1/bookings", "admin", body))
 		e.must(200, e.req("GET", "/api/v1/bookings/"+created["id"].(string), "employee", ""))
+
+		// A weekend booking is refused by the policy; a check-in counts.
+		e.problemCode(e.req("POST", "/api/v1/bookings", "employee", bookingJSON("1A-03", berlinAt(28, 10, 0), berlinAt(28, 11, 0))), 422, "policy_closed_day")
+		e.clock.Set(berlinAt(24, 9, 5))
+		e.must(201, e.req("POST", "/api/v1/bookings/"+created["id"].(string)+"/check-in", "employee", ""))
+		// The worker reports through booking.WithWorkerReport.
+		e.srv.Metrics.WorkerRun("release_no_shows", 3, nil)
+		e.srv.Metrics.WorkerRun("auto_check_out", 0, errors.New("database down"))
 		after := e.scrape()
 
 		for name, want := range map[string]float64{
-			"perch_bookings_created_total":  1,
-			"perch_booking_conflicts_total": 1,
+			`perch_policy_refusals_total{code="policy_closed_day"}`: 1,
+			"perch_checkins_total":                                                                              1,
+			`perch_releases_total{reason="no_show"}`:                                                            3,
+			`perch_worker_runs_total{job="release_no_shows"}`:                                                   1,
+			`perch_worker_runs_total{job="auto_check_out"}`:                                                     1,
+			`perch_worker_failures_total{job="auto_check_out"}`:                                                 1,
+			`perch_worker_failures_total{job="release_no_shows"}`:                                               0,
+			"perch_bookings_created_total":                                                                      1,
+			"perch_booking_conflicts_total":                                                                     1,
 			`perch_http_request_duration_seconds_count{method="POST",route="/api/v1/bookings",status="2xx"}`:    1,
 			`perch_http_request_duration_seconds_count{method="POST",route="/api/v1/bookings",status="4xx"}`:    1,
 			`perch_http_request_duration_seconds_count{method="GET",route="/api/v1/bookings/:id",status="2xx"}`: 1,
