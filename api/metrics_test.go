@@ -69,7 +69,7 @@ func TestMetricsCountBookingsAndConflicts(t *testing.T) {
 			"perch_bookings_created_total":                                                                      1,
 			"perch_booking_conflicts_total":                                                                     1,
 			`perch_http_request_duration_seconds_count{method="POST",route="/api/v1/bookings",status="2xx"}`:    1,
-			`perch_http_request_duration_seconds_count{method="POST",route="/api/v1/bookings",status="4xx"}`:    1,
+			`perch_http_request_duration_seconds_count{method="POST",route="/api/v1/bookings",status="4xx"}`:    2,
 			`perch_http_request_duration_seconds_count{method="GET",route="/api/v1/bookings/:id",status="2xx"}`: 1,
 		} {
 			if got := after[name] - before[name]; got != want {
