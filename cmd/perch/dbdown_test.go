@@ -3,13 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/perch-hq/perch/database/dbtest"
+	"github.com/perch-hq/perch/demo"
+	"github.com/perch-hq/perch/kiosk/client"
 )
 
 // While PostgreSQL is down the server stays up: /healthz 200, /readyz and
@@ -52,6 +56,17 @@ func TestDatabaseOutageAnswers503AndRecovers(t *testing.T) {
 	if st, _, _ := call("GET", "/api/v1/sites", ""); st != 200 {
 		t.Fatalf("sites %d before the outage", st)
 	}
+	// A floor map connected before the outage stays connected through it.
+	floor := demo.ID("floor", "0")
+	var mu sync.Mutex
+	var got []client.Message
+	kctx, stopKiosk := context.WithCancel(ctx)
+	defer stopKiosk()
+	fm := &client.Client{URL: "ws" + strings.TrimPrefix(base, "http") + "/ws/floors/" + floor, Token: tok,
+		MinBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond,
+		OnMessage: func(m client.Message) { mu.Lock(); got = append(got, m); mu.Unlock() }}
+	go func() { _ = fm.Run(kctx) }()
+	waitFor(t, "the floor map's snapshot", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) > 0 })
 
 	if err := c.Halt(ctx); err != nil {
 		t.Fatal(err)
@@ -69,6 +84,15 @@ func TestDatabaseOutageAnswers503AndRecovers(t *testing.T) {
 	}
 	if st, _, _ := call("GET", "/healthz", ""); st != 200 {
 		t.Fatalf("healthz %d while the database is down: the process is alive", st)
+	}
+	if res, err := http.Get(base + "/metrics"); err != nil || res.StatusCode != 200 {
+		t.Fatalf("/metrics while the database is down: %v %v", res, err)
+	} else {
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(b), "perch_outbox_scrape_ok 0") {
+			t.Error("/metrics does not show the outbox unreadable while the database is down")
+		}
 	}
 	time.Sleep(1500 * time.Millisecond) // let the worker and the feed fail at least once
 
@@ -91,6 +115,30 @@ func TestDatabaseOutageAnswers503AndRecovers(t *testing.T) {
 			t.Fatalf("sites %d after recovery: %v", st, m)
 		}
 	}
+	// The outbox feed recovered too: a booking made now reaches the floor
+	// map that was connected all along.
+	slot := time.Now().AddDate(0, 0, 1).UTC().Truncate(time.Hour)
+	for slot.Weekday() == time.Saturday || slot.Weekday() == time.Sunday {
+		slot = slot.AddDate(0, 0, 1)
+	}
+	slot = time.Date(slot.Year(), slot.Month(), slot.Day(), 9, 0, 0, 0, time.UTC)
+	body := fmt.Sprintf(`{"resource_type":"desk","resource_id":%q,"start":%q,"end":%q}`,
+		demo.ID("desk", "1A-05"), slot.Format(time.RFC3339), slot.Add(time.Hour).Format(time.RFC3339))
+	st, _, m := call("POST", "/api/v1/bookings", body)
+	if st != 201 {
+		t.Fatalf("booking after recovery: %d %v", st, m)
+	}
+	waitFor(t, "the new booking on the floor map", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, msg := range got {
+			if msg.Type == "delta" && strings.Contains(string(msg.Event), m["id"].(string)) {
+				return true
+			}
+		}
+		return false
+	})
+	stopKiosk()
 	if err := stop(); err != nil {
 		t.Fatalf("perch did not stop cleanly after the outage: %v", err)
 	}
