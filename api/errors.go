@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/perch-hq/perch"
+	"github.com/perch-hq/perch/database"
 	"github.com/perch-hq/perch/kiosk"
 	"github.com/perch-hq/perch/moves"
 	"github.com/perch-hq/perch/reports"
@@ -18,6 +19,7 @@ import (
 const (
 	codeMethodNotAllowed = "method_not_allowed"
 	codeNotAcceptable    = "not_acceptable"
+	codeRateLimited      = "rate_limited"
 )
 
 // problemTypeBase prefixes every problem type URI; the fragment is the code,
@@ -39,6 +41,8 @@ func statusOf(code string) int {
 		return http.StatusMethodNotAllowed
 	case codeNotAcceptable:
 		return http.StatusNotAcceptable
+	case codeRateLimited:
+		return http.StatusTooManyRequests
 	case perch.ECONFLICT, perch.EBOOKINGCONFLICT, kiosk.ENotPaired:
 		return http.StatusConflict
 	case perch.ETOOLARGE:
@@ -70,6 +74,7 @@ var titles = map[string]string{
 	perch.ENOTFOUND:        "Not found",
 	codeMethodNotAllowed:   "Method not allowed",
 	codeNotAcceptable:      "Not acceptable",
+	codeRateLimited:        "Too many requests",
 	perch.ECONFLICT:        "Conflict",
 	perch.EBOOKINGCONFLICT: "Already booked",
 	kiosk.ENotPaired:       "Kiosk not paired yet",
@@ -122,11 +127,16 @@ func fromFiberError(fe *fiber.Error) *perch.Error {
 	return &perch.Error{Code: perch.EINTERNAL, Message: "An internal error occurred.", Err: fe}
 }
 
-// normalize turns Fiber's errors into perch errors; others pass through.
+// normalize turns Fiber's errors into perch errors, and an untranslated
+// error that means the database is unreachable into unavailable (503, not
+// 500); others pass through.
 func normalize(err error) error {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
 		return fromFiberError(fe)
+	}
+	if perch.ErrorCode(err) == perch.EINTERNAL && database.IsUnavailable(err) {
+		return &perch.Error{Code: perch.EUNAVAILABLE, Message: "The database is not reachable; try again shortly.", Err: err}
 	}
 	return err
 }
@@ -168,6 +178,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	}
 	if code == perch.EUNAVAILABLE {
 		c.Set(fiber.HeaderRetryAfter, "5")
+	}
+	if code == codeRateLimited && len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 {
+		c.Set(fiber.HeaderRetryAfter, "60")
 	}
 	body, _ := json.Marshal(p)
 	c.Status(status)

@@ -191,7 +191,11 @@ func (e *env) req(method, path, as, body string, header ...string) response {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+	out := response{Status: res.StatusCode, Header: res.Header, Body: b}
+	// Every JSON answer of a documented operation must match the OpenAPI
+	// document (openapi_test.go).
+	checkResponse(e.t, method, path, out)
+	return out
 }
 
 // must asserts the status and returns the JSON object.

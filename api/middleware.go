@@ -86,9 +86,12 @@ func (s *Server) observe(c *fiber.Ctx) (err error) {
 		}
 	}
 	status := c.Response().StatusCode()
+	took := time.Since(start)
+	route := routeOf(c)
+	s.Metrics.observe(c, route, status, perch.ErrorCode(err), took)
 	attrs := []any{
-		"request_id", id, "method", c.Method(), "route", routeOf(c), "status", status,
-		"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "bytes", len(c.Response().Body()),
+		"request_id", id, "method", c.Method(), "route", route, "status", status,
+		"duration_ms", float64(took.Microseconds()) / 1000, "bytes", len(c.Response().Body()),
 	}
 	if p := principal(c); p != nil {
 		attrs = append(attrs, "role", string(p.Role))
@@ -101,14 +104,6 @@ func (s *Server) observe(c *fiber.Ctx) (err error) {
 	}
 	s.log.Info("request", attrs...)
 	return nil
-}
-
-// securityHeaders sets headers every response should carry.
-func securityHeaders(c *fiber.Ctx) error {
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set("Referrer-Policy", "no-referrer")
-	c.Set("X-Frame-Options", "DENY")
-	return c.Next()
 }
 
 // roleSet is a set of roles allowed on a route.

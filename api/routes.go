@@ -20,7 +20,7 @@ var (
 // routes registers every route of the server, in one place.
 func (s *Server) routes() {
 	app := s.app
-	app.Use(s.observe, securityHeaders)
+	app.Use(s.observe, s.securityHeaders, s.corsMiddleware())
 
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
@@ -33,6 +33,9 @@ func (s *Server) routes() {
 	app.Get("/sw.js", s.page("sw.js"))
 	app.Get("/static/*", s.staticFile)
 	app.Get("/plans/:id", s.planImage)
+	app.Get("/metrics", s.Metrics.handler())
+	app.Get("/api/openapi.json", s.serveOpenAPI) // openapi.go: every /api/v1 operation
+	app.Get("/api/docs", s.serveDocs)
 	app.Get("/q/:code", s.checkInPage)
 
 	v1 := app.Group("/api/v1")
@@ -43,8 +46,15 @@ func (s *Server) routes() {
 
 	// Kiosk pairing, before a device has a token: public (the device
 	// secret is the credential of /kiosks/token).
-	v1.Post("/kiosks/pairing", s.startPairing)
-	v1.Post("/kiosks/token", s.kioskToken)
+	// Both are rate-limited per client IP; the token endpoints and the door
+	// actions per token (RateLimits).
+	v1.Post("/kiosks/pairing", s.limit("pairing", s.RateLimits.Pairing, false), s.startPairing)
+	v1.Post("/kiosks/token", s.limit("kiosk_token", s.RateLimits.KioskToken, false), s.kioskToken)
+	limited := func(method, path string, rs roleSet, lim fiber.Handler, h fiber.Handler) {
+		v1.Add(method, path, lim, s.authorize(rs), h)
+	}
+	userTokens := s.limit("user_tokens", s.RateLimits.UserTokens, true)
+	kioskLimit := s.limit("kiosk", s.RateLimits.Kiosk, true)
 
 	route(get, "/me", signedIn, s.me)
 
@@ -86,7 +96,7 @@ func (s *Server) routes() {
 	route(get, "/users/:id", people, byID(s.Users.GetUser))
 	route(patch, "/users/:id", admins, s.updateUser)
 	route(del, "/users/:id", admins, deleteByID(s.Users.DeleteUser))
-	route(post, "/users/:id/tokens", admins, s.mintToken)
+	limited(post, "/users/:id/tokens", admins, userTokens, s.mintToken)
 
 	route(get, "/sites/:id/policy", signedIn, s.getPolicy)
 	route(fiber.MethodPut, "/sites/:id/policy", admins, s.putPolicy)
@@ -116,11 +126,11 @@ func (s *Server) routes() {
 	route(get, "/kiosks", admins, s.listKiosks)
 	route(get, "/kiosks/:id", admins, byID(s.Kiosks.Get))
 	route(del, "/kiosks/:id", admins, deleteByID(s.Kiosks.Revoke))
-	route(get, "/kiosk/room", doorKiosks, s.kioskRoom)
-	route(post, "/kiosk/book-now", doorKiosks, s.kioskBookNow)
-	route(post, "/kiosk/check-in", doorKiosks, s.kioskCheckIn)
-	route(post, "/kiosk/extend", doorKiosks, s.kioskExtend)
-	route(post, "/kiosk/end-early", doorKiosks, s.kioskEndEarly)
+	limited(get, "/kiosk/room", doorKiosks, kioskLimit, s.kioskRoom)
+	limited(post, "/kiosk/book-now", doorKiosks, kioskLimit, s.kioskBookNow)
+	limited(post, "/kiosk/check-in", doorKiosks, kioskLimit, s.kioskCheckIn)
+	limited(post, "/kiosk/extend", doorKiosks, kioskLimit, s.kioskExtend)
+	limited(post, "/kiosk/end-early", doorKiosks, kioskLimit, s.kioskEndEarly)
 
 	// Reports are for facilities (admins) only.
 	route(get, "/reports/occupancy", admins, s.occupancyReport)

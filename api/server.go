@@ -8,6 +8,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/perch-hq/perch/floorplans"
 	"github.com/perch-hq/perch/kiosk"
 	"github.com/perch-hq/perch/moves"
+	"github.com/perch-hq/perch/ratelimit"
 	"github.com/perch-hq/perch/reports"
 	"github.com/perch-hq/perch/users"
 	"github.com/perch-hq/perch/web"
@@ -45,6 +47,20 @@ type Deps struct {
 	Version string
 	// RequestTimeout bounds each request's work (0: 30 s).
 	RequestTimeout time.Duration
+	// Metrics are served at /metrics (nil: a fresh set of the server's own).
+	Metrics *Metrics
+	// RateLimits of the token, pairing and kiosk endpoints (zero: off).
+	RateLimits RateLimits
+	// TrustedProxies are the peers whose X-Forwarded-For is believed
+	// (none: the peer address is the client's).
+	TrustedProxies []netip.Prefix
+	// CORSOrigins may call the API from a browser (none: no CORS).
+	CORSOrigins []string
+	// BodyLimit caps request bodies in bytes (0: 8 MiB).
+	BodyLimit int
+	// ReadTimeout, WriteTimeout and IdleTimeout bound connections
+	// (0: 30 s, 60 s, 120 s).
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 }
 
 // Server is the HTTP API.
@@ -56,15 +72,25 @@ type Server struct {
 	// assets is the web app (web/static), read once.
 	assets map[string]asset
 	ready  atomic.Bool
+
+	limiter *ratelimit.Limiter
 }
 
-// Limits of the HTTP server.
+// Default limits of the HTTP server.
 const (
 	bodyLimit    = 8 << 20 // plan images later; JSON bodies are held to maxJSONBody
 	readTimeout  = 30 * time.Second
 	writeTimeout = 60 * time.Second
 	idleTimeout  = 120 * time.Second
 )
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
 
 // New builds the API with every route registered. It starts not ready;
 // call SetReady when the process may take traffic.
@@ -81,6 +107,12 @@ func New(d Deps) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if d.DB != nil {
+		s.limiter = ratelimit.New(d.DB)
+	}
+	if s.Metrics == nil {
+		s.Metrics = NewMetrics()
+	}
 	if s.RequestTimeout == 0 {
 		s.RequestTimeout = 30 * time.Second
 	}
@@ -90,10 +122,10 @@ func New(d Deps) *Server {
 		// Values from the request (params, headers, body) are copied, so a
 		// handler may keep them after it returns.
 		Immutable:    true,
-		BodyLimit:    bodyLimit,
-		ReadTimeout:  readTimeout,
-		WriteTimeout: writeTimeout,
-		IdleTimeout:  idleTimeout,
+		BodyLimit:    orDefault(d.BodyLimit, bodyLimit),
+		ReadTimeout:  orDefault(d.ReadTimeout, readTimeout),
+		WriteTimeout: orDefault(d.WriteTimeout, writeTimeout),
+		IdleTimeout:  orDefault(d.IdleTimeout, idleTimeout),
 		ErrorHandler: s.handleError,
 		// Case- and slash-exact routing: one URL per resource.
 		StrictRouting: true,

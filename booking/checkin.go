@@ -389,14 +389,18 @@ func (s *Service) RunWorker(ctx context.Context, interval time.Duration, log *sl
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if n, err := s.ReleaseNoShows(ctx); err != nil {
+		n, err := s.ReleaseNoShows(ctx)
+		s.reportRun(ctx, "release_no_shows", n, err)
+		if err != nil {
 			if ctx.Err() == nil {
 				log.Error("release no-shows", "error", err)
 			}
 		} else if n > 0 {
 			log.Info("released no-show bookings", "count", n)
 		}
-		if n, err := s.AutoCheckOut(ctx); err != nil {
+		n, err = s.AutoCheckOut(ctx)
+		s.reportRun(ctx, "auto_check_out", n, err)
+		if err != nil {
 			if ctx.Err() == nil {
 				log.Error("auto check-out", "error", err)
 			}
@@ -409,4 +413,13 @@ func (s *Service) RunWorker(ctx context.Context, interval time.Duration, log *sl
 		case <-t.C:
 		}
 	}
+}
+
+// reportRun tells the WithWorkerReport callback about one job run (a run cut
+// short by shutdown is not a failure and is not reported).
+func (s *Service) reportRun(ctx context.Context, job string, n int, err error) {
+	if s.report == nil || (err != nil && ctx.Err() != nil) {
+		return
+	}
+	s.report(job, n, err)
 }

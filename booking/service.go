@@ -21,6 +21,7 @@ type Service struct {
 	fp     *floorplans.Service
 	now    func() time.Time
 	notify func()
+	report func(job string, n int, err error)
 	cache  resourceCache
 }
 
@@ -47,6 +48,14 @@ func (s *Service) eventTx(ctx context.Context, fn func(tx *gorm.DB) error) error
 // UpdateTx and CancelTx.
 func (s *Service) InTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return s.eventTx(ctx, fn)
+}
+
+// WithWorkerReport makes RunWorker tell report the outcome of every job
+// run: the job's name ("release_no_shows", "auto_check_out"), how many
+// bookings it changed and its error (nil on success). cmd/perch turns these
+// into metrics; report must not block.
+func WithWorkerReport(report func(job string, n int, err error)) Option {
+	return func(s *Service) { s.report = report }
 }
 
 // Option configures a Service.

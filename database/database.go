@@ -53,7 +53,13 @@ type Options struct {
 	DataDir string
 	// MaxOpenConns bounds the pool (0: a default per dialect).
 	MaxOpenConns int
-	Logger       *slog.Logger
+	// MaxIdleConns is how many open connections may stay idle (0: as many
+	// as MaxOpenConns).
+	MaxIdleConns int
+	// ConnMaxLifetime closes connections older than this (0: 30 minutes),
+	// so a pool follows a database fail-over or a PgBouncer restart.
+	ConnMaxLifetime time.Duration
+	Logger          *slog.Logger
 }
 
 // Open opens (and for SQLite creates) the database and checks it answers.
@@ -103,9 +109,18 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	pool := &utcPool{db: sqlDB}
 	g.ConnPool = pool
 	g.Statement.ConnPool = pool
+	maxIdle := opts.MaxIdleConns
+	if maxIdle <= 0 || maxIdle > maxOpen {
+		maxIdle = maxOpen
+	}
+	lifetime := opts.ConnMaxLifetime
+	if lifetime <= 0 {
+		lifetime = 30 * time.Minute
+	}
 	sqlDB.SetMaxOpenConns(maxOpen)
-	sqlDB.SetMaxIdleConns(maxOpen)
+	sqlDB.SetMaxIdleConns(maxIdle)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	sqlDB.SetConnMaxLifetime(lifetime)
 	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, Location: location}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

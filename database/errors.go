@@ -2,8 +2,12 @@ package database
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	sqlite "github.com/glebarez/go-sqlite"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -55,6 +59,9 @@ func Translate(err error) error {
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &perch.Error{Code: perch.EUNAVAILABLE, Message: "The request was cancelled or took too long.", Err: err}
+	}
+	if IsUnavailable(err) {
+		return &perch.Error{Code: perch.EUNAVAILABLE, Message: "The database is not reachable; try again shortly.", Err: err}
 	}
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
@@ -122,4 +129,33 @@ func IsForeignKeyViolation(err error) bool {
 	}
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code() == sqliteConstraintFK
+}
+
+// IsUnavailable reports whether err means the database cannot be reached
+// (refused or dropped connections, a server shutting down or starting up)
+// rather than that a statement failed: the request may succeed later, and
+// clients get 503 unavailable, not 500.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		// Class 08: connection exceptions; 57P01-57P03: admin or crash
+		// shutdown, cannot connect now (starting up).
+		return strings.HasPrefix(pg.Code, "08") || pg.Code == "57P01" || pg.Code == "57P02" || pg.Code == "57P03"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	if errors.As(err, &ce) || errors.As(err, &ne) {
+		return true
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "connection refused") ||
+		strings.Contains(msg, "failed to connect") || strings.Contains(msg, "connection reset")
 }

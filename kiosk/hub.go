@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/perch-hq/perch/booking"
@@ -37,6 +38,8 @@ type Hub struct {
 	done  bool
 
 	states roomStates
+
+	sent atomic.Int64 // WebSocket messages written, ever
 }
 
 // HubOptions configure a Hub.
@@ -68,6 +71,20 @@ func (h *Hub) Connections() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.conns)
+}
+
+// HubStats is a snapshot of the hub for metrics.
+type HubStats struct {
+	Connections  int   // open WebSocket connections
+	MessagesSent int64 // messages written to sockets since the start (snapshots, deltas, states)
+	Dispatched   int64 // seq of the last outbox event handed to the connections
+}
+
+// Stats returns the hub's counters (cheap; read at every metrics scrape).
+func (h *Hub) Stats() HubStats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return HubStats{Connections: len(h.conns), MessagesSent: h.sent.Load(), Dispatched: h.last}
 }
 
 // topics an event concerns.

@@ -479,7 +479,11 @@ func withState(d []byte, st json.RawMessage) []byte {
 
 func (c *conn) write(data []byte) error {
 	_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-	return c.ws.WriteMessage(websocket.TextMessage, data)
+	err := c.ws.WriteMessage(websocket.TextMessage, data)
+	if err == nil {
+		c.hub.sent.Add(1)
+	}
+	return err
 }
 
 // start sends a fresh snapshot (no since, or too far behind), or every

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/pressly/goose/v3"
 	"github.com/soheilhy/cmux"
 	"io"
 	"log/slog"
@@ -22,6 +23,7 @@ import (
 	"github.com/perch-hq/perch/kiosk"
 	"github.com/perch-hq/perch/migrations"
 	"github.com/perch-hq/perch/moves"
+	"github.com/perch-hq/perch/ratelimit"
 	"github.com/perch-hq/perch/reports"
 	"github.com/perch-hq/perch/users"
 )
@@ -41,16 +43,34 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	log := newLogger(cfg, stderr)
 	log.Info("starting perch", append([]any{"version", version}, cfg.Masked()...)...)
 
-	db, err := database.Open(ctx, database.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
+	db, err := database.Open(ctx, database.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log,
+		MaxOpenConns: cfg.DBMaxConns, MaxIdleConns: cfg.DBMaxIdleConns, ConnMaxLifetime: cfg.DBConnLifetime})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := migrations.Up(ctx, db.SQL(), string(db.Dialect()), log)
-	if err != nil {
-		return err
+	if cfg.AutoMigrate {
+		res, err := migrations.Up(ctx, db.SQL(), string(db.Dialect()), log)
+		if err != nil {
+			return err
+		}
+		log.Info("database ready", "dialect", db.Dialect(), "location", db.Location, "schema_version", res.To)
+	} else {
+		st, err := migrations.Status(ctx, db.SQL(), string(db.Dialect()))
+		if err != nil {
+			return err
+		}
+		pending := 0
+		for _, m := range st {
+			if m.State != goose.StateApplied {
+				pending++
+			}
+		}
+		if pending > 0 {
+			return fmt.Errorf("the database schema is behind (%d pending migrations) and PERCH_AUTO_MIGRATE=false: run `perch migrate up` first", pending)
+		}
+		log.Info("database ready", "dialect", db.Dialect(), "location", db.Location, "migrations", len(st))
 	}
-	log.Info("database ready", "dialect", db.Dialect(), "location", db.Location, "schema_version", res.To)
 
 	userSvc := users.NewService(db)
 	tokens, err := prepareDemo(ctx, cfg, db, userSvc, log)
@@ -67,8 +87,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		pgURL = cfg.DatabaseURL
 	}
 	feed := kiosk.NewFeed(db, func(ev []booking.Event) { hub.Dispatch(ev) }, kiosk.FeedOptions{PostgresURL: pgURL, Logger: log.With("component", "feed")})
-	bookings := booking.NewService(db, fp, booking.WithNotifier(feed))
-	go housekeeping(ctx, bookings, fp, log)
+	metrics := api.NewMetrics()
+	bookings := booking.NewService(db, fp, booking.WithNotifier(feed), booking.WithWorkerReport(metrics.WorkerRun))
+	go housekeeping(ctx, bookings, fp, ratelimit.New(db), log)
 	go bookings.RunWorker(ctx, cfg.WorkerInterval, log.With("component", "worker"))
 	rp := reports.NewService(db, fp, bookings)
 	srv := api.New(api.Deps{
@@ -83,8 +104,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Bootstrap:  users.NewBootstrapAuth(cfg.BootstrapToken),
 		PublicURL:  cfg.PublicURL,
 		Version:    version,
+		Metrics:    metrics,
+		RateLimits: cfg.RateLimits, TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins,
+		BodyLimit: cfg.BodyLimit, ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout,
 	})
 	hub = kiosk.NewHub(db, bookings, srv.Authenticate, kiosk.HubOptions{Touch: srv.Kiosks.Touch, Logger: log.With("component", "hub")})
+	registerMetrics(metrics, hub, db)
 	if err := feed.Start(ctx); err != nil {
 		return err
 	}
@@ -185,9 +210,9 @@ func prepareDemo(ctx context.Context, cfg Config, db *database.DB, svc *users.Se
 }
 
 // housekeeping runs periodic clean-ups until ctx ends: expired idempotency
-// keys and plan images no floor uses are deleted hourly (safe on several
-// replicas: each is one DELETE).
-func housekeeping(ctx context.Context, bookings *booking.Service, fp *floorplans.Service, log *slog.Logger) {
+// keys, plan images no floor uses and rate-limit windows over a day old are
+// deleted hourly (safe on several replicas: each is one DELETE).
+func housekeeping(ctx context.Context, bookings *booking.Service, fp *floorplans.Service, limits *ratelimit.Limiter, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -204,6 +229,11 @@ func housekeeping(ctx context.Context, bookings *booking.Service, fp *floorplans
 				log.Warn("purge plan images", "error", err)
 			} else if n > 0 {
 				log.Info("purged unused plan images", "count", n)
+			}
+			if n, err := limits.Purge(ctx, 25*time.Hour); err != nil {
+				log.Warn("purge rate-limit windows", "error", err)
+			} else if n > 0 {
+				log.Info("purged rate-limit windows", "count", n)
 			}
 		}
 	}

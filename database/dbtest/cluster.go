@@ -18,7 +18,27 @@ import (
 type Cluster struct {
 	URL  string
 	Dir  string
-	Stop func()
+	Stop func() // stops the server for good and removes its files
+	// pgctl runs pg_ctl on the cluster's data dir (as postgres when root).
+	pgctl func(ctx context.Context, args ...string) ([]byte, error)
+	opts  string // the server options it was started with (port included)
+}
+
+// Halt stops the server (fast shutdown: open connections are cut) and keeps
+// its data, to test what clients do while the database is down.
+func (c *Cluster) Halt(ctx context.Context) error {
+	if out, err := c.pgctl(ctx, "-m", "fast", "-w", "-t", "60", "stop"); err != nil {
+		return fmt.Errorf("pg_ctl stop: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// Resume starts a halted server again on the same port and data.
+func (c *Cluster) Resume(ctx context.Context) error {
+	if out, err := c.pgctl(ctx, "-o", c.opts, "-l", filepath.Join(c.Dir, "log"), "-w", "-t", "60", "start"); err != nil {
+		return fmt.Errorf("pg_ctl start: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
 }
 
 // StartCluster runs initdb and pg_ctl in a new temp dir and starts a server
@@ -78,8 +98,20 @@ func StartCluster(ctx context.Context) (*Cluster, error) {
 			continue
 		}
 		c := &Cluster{
-			URL: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port),
-			Dir: dir,
+			URL:  fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port),
+			Dir:  dir,
+			opts: opts,
+		}
+		c.pgctl = func(ctx context.Context, args ...string) ([]byte, error) {
+			args = append([]string{"-D", data}, args...)
+			name := pgctl
+			if asPostgres {
+				args = append([]string{"-u", "postgres", "--", pgctl}, args...)
+				name = "runuser"
+			}
+			cmd := exec.CommandContext(ctx, name, args...)
+			cmd.Dir = dir
+			return cmd.CombinedOutput()
 		}
 		c.Stop = func() {
 			stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

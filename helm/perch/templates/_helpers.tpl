@@ -95,6 +95,13 @@ Validate the values; fail rendering with a clear message on a mistake.
 {{- if not (has (toString .Values.perch.demo) (list "auto" "true" "false")) }}
 {{- fail (printf "perch: perch.demo=%v: want \"auto\", \"true\" or \"false\"." .Values.perch.demo) }}
 {{- end }}
+{{- $drain := add (int .Values.preStopSleepSeconds) (int .Values.perch.shutdownTimeoutSeconds) }}
+{{- if le (int .Values.terminationGracePeriodSeconds) (int $drain) }}
+{{- fail (printf "perch: terminationGracePeriodSeconds (%d) must exceed preStopSleepSeconds + perch.shutdownTimeoutSeconds (%d), or pods are killed mid-drain." (int .Values.terminationGracePeriodSeconds) (int $drain)) }}
+{{- end }}
+{{- if and .Values.autoscaling.enabled (lt (int .Values.autoscaling.maxReplicas) (int .Values.autoscaling.minReplicas)) }}
+{{- fail "perch: autoscaling.maxReplicas must be >= autoscaling.minReplicas." }}
+{{- end }}
 {{- if not (has .Values.perch.logFormat (list "text" "json")) }}
 {{- fail (printf "perch: perch.logFormat=%v: want text or json." .Values.perch.logFormat) }}
 {{- end }}
