@@ -19,6 +19,8 @@ import (
 	"github.com/perch-hq/perch/booking"
 	"github.com/perch-hq/perch/floorplans"
 	"github.com/perch-hq/perch/kiosk"
+	"github.com/perch-hq/perch/moves"
+	"github.com/perch-hq/perch/reports"
 	"github.com/perch-hq/perch/users"
 )
 
@@ -144,6 +146,28 @@ var operations = []operation{
 	{method: "POST", path: "/kiosk/extend", summary: "Extend the room's current booking", tag: "kiosks", roles: "K", body: minutesBody{}, status: 200, resp: bookingJSON{}, limited: true},
 	{method: "POST", path: "/kiosk/end-early", summary: "End the room's current booking now", tag: "kiosks", roles: "K", status: 200, resp: bookingJSON{}, limited: true},
 
+	{method: "PUT", path: "/floors/:id/plan", summary: "Set a floor's plan image (body: the PNG or SVG itself)", tag: "office", roles: "A", status: 200, resp: floorplans.Floor{}},
+	{method: "DELETE", path: "/floors/:id/plan", summary: "Remove a floor's plan image", tag: "office", roles: "A", status: 200, resp: floorplans.Floor{}},
+
+	{method: "GET", path: "/reports/occupancy", summary: "People present per bucket from check-ins (peak, mean, person-hours)", tag: "reports", roles: "A", query: []string{"site_id", "floor_id", "zone_id", "from", "to", "bucket", "group_by", "format", "include_visitors"}, status: 200, resp: reports.Occupancy{}},
+	{method: "GET", path: "/reports/occupancy/heatmap.svg", summary: "Occupancy heatmap, hour × weekday (SVG)", tag: "reports", roles: "A", query: []string{"site_id", "floor_id", "zone_id", "from", "to"}, status: 200, mime: "image/svg+xml"},
+	{method: "GET", path: "/reports/occupancy/daily.svg", summary: "Daily occupancy line chart (SVG)", tag: "reports", roles: "A", query: []string{"site_id", "floor_id", "zone_id", "from", "to"}, status: 200, mime: "image/svg+xml"},
+	{method: "GET", path: "/reports/utilisation", summary: "Booked and checked-in hours against bookable hours, no-shows, walk-ups, lead time", tag: "reports", roles: "A", query: []string{"site_id", "floor_id", "zone_id", "from", "to", "resource_type", "group_by", "format"}, status: 200, resp: reports.Utilisation{}},
+	{method: "GET", path: "/reports/utilisation/floor.svg", summary: "A floor plan coloured by utilisation (SVG)", tag: "reports", roles: "A", query: []string{"floor_id", "from", "to"}, status: 200, mime: "image/svg+xml"},
+	{method: "GET", path: "/sites/:id/report-settings", summary: "A site's report settings (privacy threshold)", tag: "reports", roles: "A", status: 200, resp: reports.Settings{}},
+	{method: "PUT", path: "/sites/:id/report-settings", summary: "Set a site's report settings", tag: "reports", roles: "A", body: reportSettingsBody{}, status: 200, resp: reports.Settings{}},
+
+	{method: "POST", path: "/move-plans", summary: "Propose an office-move seating plan from measured attendance", tag: "moves", roles: "A", body: moves.Request{}, status: 201, resp: moves.Plan{}},
+	{method: "GET", path: "/move-plans", summary: "List move plans", tag: "moves", roles: "A", query: []string{"cursor", "limit", "site_id"}, status: 200, resp: list[moves.Plan]{}},
+	{method: "GET", path: "/move-plans/:id", summary: "Get a move plan", tag: "moves", roles: "A", status: 200, resp: moves.Plan{}},
+	{method: "PATCH", path: "/move-plans/:id", summary: "Edit a move plan (move a team, pin people)", tag: "moves", roles: "A", body: movePlanPatch{}, status: 200, resp: moves.Plan{}},
+	{method: "DELETE", path: "/move-plans/:id", summary: "Delete a draft move plan", tag: "moves", roles: "A", status: 204},
+	{method: "POST", path: "/move-plans/:id/validate", summary: "Check a move plan (capacity, assigned and accessible desks)", tag: "moves", roles: "A", status: 200, resp: moves.Validation{}},
+	{method: "POST", path: "/move-plans/:id/simulate", summary: "Replay the basis window's attendance against a move plan", tag: "moves", roles: "A", status: 200, resp: moves.Simulation{}},
+	{method: "POST", path: "/move-plans/:id/apply", summary: "Apply a move plan (idempotent)", tag: "moves", roles: "A", status: 200, resp: moves.ApplyResult{}},
+	{method: "GET", path: "/move-plans/:id/export.csv", summary: "A move plan as CSV", tag: "moves", roles: "A", status: 200, mime: "text/csv"},
+	{method: "GET", path: "/move-plans/:id/plan.svg", summary: "A floor of a move plan coloured by team (SVG)", tag: "moves", roles: "A", query: []string{"floor_id"}, status: 200, mime: "image/svg+xml"},
+
 	{method: "GET", path: "/teams", summary: "List teams", tag: "people", roles: "AER", query: pageQuery, status: 200, resp: list[users.Team]{}},
 	{method: "POST", path: "/teams", summary: "Create a team", tag: "people", roles: "A", body: teamBody{}, status: 201, resp: users.Team{}},
 	{method: "GET", path: "/teams/:id", summary: "Get a team", tag: "people", roles: "AER", status: 200, resp: users.Team{}},
@@ -152,19 +176,26 @@ var operations = []operation{
 }
 
 var queryDocs = map[string]string{
-	"cursor":        "Opaque cursor from next_cursor of the previous page.",
-	"limit":         "Page size (1-200, default 50).",
-	"q":             "Case-insensitive search in name and email.",
-	"role":          "Only people of this role.",
-	"from":          "Start of the window (RFC 3339).",
-	"to":            "End of the window (RFC 3339).",
-	"resource_type": "desk or room.",
-	"amenities":     "Comma-separated amenities every result must have.",
-	"user":          "Only this person's bookings (a user id, or me).",
-	"status":        "Only bookings in this status.",
-	"scope":         "series: cancel this and every later booking of its series.",
-	"date":          "A day, YYYY-MM-DD, in the site's time zone.",
-	"size":          "PNG size in pixels.",
+	"cursor":           "Opaque cursor from next_cursor of the previous page.",
+	"limit":            "Page size (1-200, default 50).",
+	"q":                "Case-insensitive search in name and email.",
+	"role":             "Only people of this role.",
+	"from":             "Start of the window (RFC 3339).",
+	"to":               "End of the window (RFC 3339).",
+	"resource_type":    "desk or room.",
+	"amenities":        "Comma-separated amenities every result must have.",
+	"user":             "Only this person's bookings (a user id, or me).",
+	"status":           "Only bookings in this status.",
+	"scope":            "series: cancel this and every later booking of its series.",
+	"date":             "A day, YYYY-MM-DD, in the site's time zone.",
+	"size":             "PNG size in pixels.",
+	"site_id":          "The site (one of site_id, floor_id, zone_id for reports).",
+	"floor_id":         "The floor.",
+	"zone_id":          "The zone.",
+	"bucket":           "hour, day or week (local to the site).",
+	"group_by":         "Breakdown: floor, zone or team (reports); resource, zone or floor (utilisation).",
+	"format":           "json (default) or csv.",
+	"include_visitors": "Not supported yet (422).",
 }
 
 var roleNames = map[rune]string{'A': "admin", 'E': "employee", 'R': "reception", 'K': "kiosk"}
