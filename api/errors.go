@@ -10,6 +10,7 @@ import (
 
 	"github.com/perch-hq/perch"
 	"github.com/perch-hq/perch/kiosk"
+	"github.com/perch-hq/perch/visitors"
 )
 
 // Codes only the HTTP layer produces.
@@ -47,7 +48,7 @@ func statusOf(code string) int {
 		return http.StatusPreconditionFailed
 	case perch.EPRECONDREQUIRED:
 		return http.StatusPreconditionRequired
-	case perch.EIDEMPOTENCYKEY:
+	case perch.EIDEMPOTENCYKEY, visitors.EDocumentsRequired:
 		return http.StatusUnprocessableEntity
 	case perch.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
@@ -62,22 +63,23 @@ func statusOf(code string) int {
 
 // titles are short, fixed summaries per code (RFC 9457 "title").
 var titles = map[string]string{
-	perch.EINVALID:         "Validation failed",
-	perch.EUNAUTHORIZED:    "Not signed in",
-	perch.EFORBIDDEN:       "Not allowed",
-	perch.ENOTFOUND:        "Not found",
-	codeMethodNotAllowed:   "Method not allowed",
-	codeNotAcceptable:      "Not acceptable",
-	perch.ECONFLICT:        "Conflict",
-	perch.EBOOKINGCONFLICT: "Already booked",
-	kiosk.ENotPaired:       "Kiosk not paired yet",
-	perch.ETOOLARGE:        "Payload too large",
-	perch.EUNSUPPORTED:     "Unsupported media type",
-	perch.EUNAVAILABLE:     "Service unavailable",
-	perch.EPRECONDITION:    "Precondition failed",
-	perch.EPRECONDREQUIRED: "Precondition required",
-	perch.EIDEMPOTENCYKEY:  "Idempotency key reused",
-	perch.EINTERNAL:        "Internal error",
+	perch.EINVALID:              "Validation failed",
+	perch.EUNAUTHORIZED:         "Not signed in",
+	perch.EFORBIDDEN:            "Not allowed",
+	perch.ENOTFOUND:             "Not found",
+	codeMethodNotAllowed:        "Method not allowed",
+	codeNotAcceptable:           "Not acceptable",
+	perch.ECONFLICT:             "Conflict",
+	perch.EBOOKINGCONFLICT:      "Already booked",
+	kiosk.ENotPaired:            "Kiosk not paired yet",
+	perch.ETOOLARGE:             "Payload too large",
+	perch.EUNSUPPORTED:          "Unsupported media type",
+	perch.EUNAVAILABLE:          "Service unavailable",
+	perch.EPRECONDITION:         "Precondition failed",
+	perch.EPRECONDREQUIRED:      "Precondition required",
+	perch.EIDEMPOTENCYKEY:       "Idempotency key reused",
+	visitors.EDocumentsRequired: "Documents to accept",
+	perch.EINTERNAL:             "Internal error",
 }
 
 // Problem is an RFC 9457 problem details document with Perch's extensions.

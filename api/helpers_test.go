@@ -23,6 +23,7 @@ import (
 	"github.com/perch-hq/perch/floorplans"
 	"github.com/perch-hq/perch/kiosk"
 	"github.com/perch-hq/perch/users"
+	"github.com/perch-hq/perch/visitors"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
@@ -39,6 +40,7 @@ type env struct {
 	logs   *syncBuffer
 	clock  *testClock
 	kiosks *kiosk.Devices
+	vis    *visitors.Service
 }
 
 // testClock is the booking service's clock, settable by tests.
@@ -98,8 +100,9 @@ func newEnv(t testing.TB, db *database.DB) *env {
 	fp := floorplans.NewService(db)
 	bk := booking.NewService(db, fp, booking.WithClock(e.clock.Now))
 	e.kiosks = kiosk.NewDevices(db, bk, kiosk.WithDevicesClock(e.clock.Now))
+	e.vis = visitors.NewService(db, visitors.WithClock(e.clock.Now))
 	e.srv = api.New(api.Deps{
-		DB: db, Users: us, Floorplans: fp, Booking: bk, Kiosks: e.kiosks,
+		DB: db, Users: us, Floorplans: fp, Booking: bk, Kiosks: e.kiosks, Visitors: e.vis,
 		Logger:    slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Bootstrap: users.NewBootstrapAuth(bootstrapToken),
 		PublicURL: "http://perch.test", Version: "test",

@@ -18,6 +18,7 @@ import (
 	"github.com/perch-hq/perch/floorplans"
 	"github.com/perch-hq/perch/kiosk"
 	"github.com/perch-hq/perch/users"
+	"github.com/perch-hq/perch/visitors"
 	"github.com/perch-hq/perch/web"
 )
 
@@ -30,7 +31,10 @@ type Deps struct {
 	// Kiosks pairs and authenticates kiosk devices ("perchk_" tokens) and
 	// serves the room-door actions.
 	Kiosks *kiosk.Devices
-	Logger *slog.Logger
+	// Visitors runs visits, the lobby kiosk's visitor actions, roll calls
+	// and visitor privacy.
+	Visitors *visitors.Service
+	Logger   *slog.Logger
 	// Bootstrap, when non-nil, accepts PERCH_BOOTSTRAP_TOKEN as an admin.
 	Bootstrap *users.BootstrapAuth
 	// PublicURL is where clients reach Perch (for links).

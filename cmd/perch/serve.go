@@ -22,6 +22,7 @@ import (
 	"github.com/perch-hq/perch/kiosk"
 	"github.com/perch-hq/perch/migrations"
 	"github.com/perch-hq/perch/users"
+	"github.com/perch-hq/perch/visitors"
 )
 
 // serve runs the server until ctx is cancelled (SIGINT/SIGTERM), then stops
@@ -68,12 +69,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	bookings := booking.NewService(db, fp, booking.WithNotifier(feed))
 	go housekeeping(ctx, bookings, log)
 	go bookings.RunWorker(ctx, cfg.WorkerInterval, log.With("component", "worker"))
+	visitorSvc := visitors.NewService(db, visitors.WithNotifier(feed))
+	go visitorSvc.RunWorker(ctx, cfg.WorkerInterval, log.With("component", "visitors-worker"))
 	srv := api.New(api.Deps{
 		DB:         db,
 		Users:      userSvc,
 		Floorplans: fp,
 		Booking:    bookings,
 		Kiosks:     kiosk.NewDevices(db, bookings),
+		Visitors:   visitorSvc,
 		Logger:     log,
 		Bootstrap:  users.NewBootstrapAuth(cfg.BootstrapToken),
 		PublicURL:  cfg.PublicURL,
