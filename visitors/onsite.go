@@ -61,17 +61,22 @@ func (s *Service) OnSite(ctx context.Context, siteID string) (*OnSite, error) {
 	if _, _, err := s.site(conn, siteID); err != nil {
 		return nil, err
 	}
-	people, err := s.onSite(conn, siteID, s.clock())
+	now := s.clock()
+	people, err := s.onSite(conn, siteID, now)
 	if err != nil {
 		return nil, err
 	}
-	return group(siteID, s.clock(), people), nil
+	return group(siteID, now, people), nil
 }
 
 func (s *Service) onSite(tx *gorm.DB, siteID string, now time.Time) ([]Person, error) {
-	var staffRows []Person
+	var staffRows []struct {
+		Person
+		CheckInAt *time.Time
+		StartAt   time.Time
+	}
 	err := tx.Raw(`SELECT 'user' AS type, b.user_id AS id, u.name, COALESCE(d.code, r.name, '') AS "where",
-		COALESCE(ci.checked_in_at, b.start_at) AS checked_in_at, b.floor_id, f.name AS floor_name, f.level AS floor_level
+		ci.checked_in_at AS check_in_at, b.start_at, b.floor_id, f.name AS floor_name, f.level AS floor_level
 		FROM bookings b
 		JOIN users u ON u.id = b.user_id
 		JOIN floors f ON f.id = b.floor_id
@@ -99,10 +104,14 @@ func (s *Service) onSite(tx *gorm.DB, siteID string, now time.Time) ([]Person, e
 	}
 	out := make([]Person, 0, len(staffRows)+len(visitorRows))
 	seen := map[string]bool{}
-	for _, p := range staffRows { // a person checked in at a desk and a room is listed once
-		if !seen[p.ID] {
-			seen[p.ID] = true
-			p.CheckedInAt = p.CheckedInAt.UTC()
+	for _, r := range staffRows { // a person checked in at a desk and a room is listed once
+		if !seen[r.ID] {
+			seen[r.ID] = true
+			p := r.Person
+			p.CheckedInAt = r.StartAt.UTC()
+			if r.CheckInAt != nil {
+				p.CheckedInAt = r.CheckInAt.UTC()
+			}
 			out = append(out, p)
 		}
 	}
@@ -219,16 +228,20 @@ func (s *Service) StartRollCall(ctx context.Context, p *users.Principal, siteID 
 // GetRollCall returns a roll call with everyone in it, missing first.
 func (s *Service) GetRollCall(ctx context.Context, id string) (*RollCall, error) {
 	conn := s.db.Conn(ctx)
-	var rcs []RollCall
+	var rcs []struct {
+		ID, SiteID string
+		StartedBy  *string
+		StartedAt  time.Time
+		ClosedAt   *time.Time
+	}
 	if err := conn.Raw(`SELECT id, site_id, started_by, started_at, closed_at FROM roll_calls WHERE id = ?`, id).Scan(&rcs).Error; err != nil {
 		return nil, database.Translate(err)
 	}
 	if len(rcs) == 0 {
 		return nil, perch.NotFound("roll call")
 	}
-	rc := &rcs[0]
-	rc.StartedAt = rc.StartedAt.UTC()
-	rc.ClosedAt = utcPtr(rc.ClosedAt)
+	r := rcs[0]
+	rc := &RollCall{ID: r.ID, SiteID: r.SiteID, StartedBy: r.StartedBy, StartedAt: r.StartedAt.UTC(), ClosedAt: utcPtr(r.ClosedAt)}
 	var people []RollCallEntry
 	if err := conn.Raw(`SELECT person_type AS type, person_id AS id, name, floor_id, floor_name, safe, marked_at, marked_by
 		FROM roll_call_people WHERE roll_call_id = ? ORDER BY safe, floor_name, name, person_id`, id).Scan(&people).Error; err != nil {
@@ -259,14 +272,14 @@ func (s *Service) Mark(ctx context.Context, p *users.Principal, id, personType, 
 	}
 	now := s.clock()
 	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
-		var closed []*time.Time
+		var closed []struct{ ClosedAt *time.Time }
 		if err := tx.Raw(`SELECT closed_at FROM roll_calls WHERE id = ?`, id).Scan(&closed).Error; err != nil {
 			return err
 		}
 		if len(closed) == 0 {
 			return perch.NotFound("roll call")
 		}
-		if closed[0] != nil {
+		if closed[0].ClosedAt != nil {
 			return perch.Errorf(perch.ECONFLICT, "This roll call is closed.")
 		}
 		var by *string
