@@ -208,7 +208,8 @@ func (e *env) must(want int, r response) map[string]any {
 func (e *env) counts() map[string]int64 {
 	e.t.Helper()
 	out := map[string]int64{}
-	for _, table := range []string{"sites", "floors", "zones", "desks", "rooms", "users", "teams", "tokens", "bookings"} {
+	for _, table := range []string{"sites", "floors", "zones", "desks", "rooms", "users", "teams", "tokens", "bookings",
+		"visits", "visitor_documents", "visitor_settings", "watchlist", "roll_calls"} {
 		var n int64
 		if err := e.db.Conn(context.Background()).Table(table).Count(&n).Error; err != nil {
 			e.t.Fatal(err)
