@@ -529,3 +529,52 @@ func decodeB64(t *testing.T, s string) []byte {
 	}
 	return b
 }
+
+// Bad input at the lobby kiosk: a 4xx naming the field, nothing written.
+func TestLobbyKioskBadInput(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		e := newEnv(t, db)
+		e.clock.Set(monday9)
+		lobby, _ := e.pairKiosk("lobby", demo.SiteID)
+		code := e.invite("employee", "", berlinAt(23, 10, 0), "Ada Lovelace", "ada@example.org")["invite_code"].(string)
+		tomorrow := e.invite("employee", "", berlinAt(24, 10, 0), "Bob Later", "bob@example.org")["invite_code"].(string)
+		before := e.counts()
+		cases := []struct {
+			name, method, path, body string
+			status                   int
+			code, field              string
+		}{
+			{"no code", "POST", "/api/v1/kiosk/visits/check-in", `{}`, 400, "validation_failed", "code"},
+			{"code of nothing", "POST", "/api/v1/kiosk/visits/check-in", `{"code":"` + strings.Repeat("z", 26) + `"}`, 404, "not_found", ""},
+			{"garbage code", "POST", "/api/v1/kiosk/visits/check-in", `{"code":"'; DROP TABLE visits; --"}`, 404, "not_found", ""},
+			{"code for tomorrow", "POST", "/api/v1/kiosk/visits/check-in", `{"code":"` + tomorrow + `"}`, 409, "conflict", ""},
+			{"bad document id", "POST", "/api/v1/kiosk/visits/check-in", `{"code":"` + code + `","accepted":[{"document_id":"nda","version":1}]}`, 400, "validation_failed", "accepted[0].document_id"},
+			{"unknown document", "POST", "/api/v1/kiosk/visits/check-in", `{"code":"` + code + `","accepted":[{"document_id":"` + database.NewID() + `","version":1}]}`, 400, "validation_failed", "accepted"},
+			{"version not a number", "POST", "/api/v1/kiosk/visits/check-in", `{"code":"` + code + `","accepted":[{"document_id":"x","version":"one"}]}`, 400, "validation_failed", "accepted.version"},
+			{"unknown visit", "POST", "/api/v1/kiosk/visits/" + database.NewID() + "/check-in", ``, 404, "not_found", ""},
+			{"walk-in without visitor", "POST", "/api/v1/kiosk/visits/walk-in", `{"host_id":"` + emilID + `"}`, 400, "validation_failed", "visitor"},
+			{"walk-in without host", "POST", "/api/v1/kiosk/visits/walk-in", `{"visitor":{"name":"A B"}}`, 400, "validation_failed", "host_id"},
+			{"walk-in unknown host", "POST", "/api/v1/kiosk/visits/walk-in", `{"visitor":{"name":"A B"},"host_id":"` + database.NewID() + `"}`, 400, "validation_failed", "host_id"},
+			{"walk-in blank name", "POST", "/api/v1/kiosk/visits/walk-in", `{"visitor":{"name":"  "},"host_id":"` + emilID + `"}`, 400, "validation_failed", "visitor.name"},
+			{"check-out without code", "POST", "/api/v1/kiosk/visits/check-out", `{}`, 400, "validation_failed", "code"},
+			{"check-out with an invite code", "POST", "/api/v1/kiosk/visits/check-out", `{"code":"` + code + `"}`, 404, "not_found", ""},
+			{"search too short", "GET", "/api/v1/kiosk/visits/expected?q=a", ``, 400, "validation_failed", "q"},
+			{"hosts without q", "GET", "/api/v1/kiosk/hosts", ``, 400, "validation_failed", "q"},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				e := e.with(t)
+				p := e.problemCode(e.req(c.method, c.path, "token:"+lobby, c.body), c.status, c.code)
+				if c.field != "" && p["field"] != c.field {
+					t.Errorf("field %v, want %s", p["field"], c.field)
+				}
+			})
+		}
+		if after := e.counts(); fmt.Sprint(before) != fmt.Sprint(after) {
+			t.Fatalf("bad input wrote something: %v -> %v", before, after)
+		}
+		if n := len(e.outboxOf(visitors.EventArrived)); n != 0 {
+			t.Fatalf("%d arrivals", n)
+		}
+	})
+}
