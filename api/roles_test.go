@@ -107,6 +107,7 @@ var routeRoles = []struct {
 	{"DELETE", "/api/v1/visits/:id", "AER"},
 	{"GET", "/api/v1/visits/:id/invite.png", "AER"},
 	{"GET", "/api/v1/visits/:id/badge", "AERK"},
+	{"POST", "/api/v1/visits/:id/check-in", "AR"},
 	{"POST", "/api/v1/visits/:id/check-out", "AR"},
 	{"POST", "/api/v1/kiosk/visits/check-in", "K"},
 	{"POST", "/api/v1/kiosk/visits/check-out", "K"},

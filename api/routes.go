@@ -126,6 +126,7 @@ func (s *Server) routes() {
 	route(del, "/visits/:id", people, s.cancelVisit)
 	route(get, "/visits/:id/invite.png", people, s.inviteQR)
 	route(get, "/visits/:id/badge", signedIn, s.visitBadge)
+	route(post, "/visits/:id/check-in", frontDesk, s.checkInVisit)
 	route(post, "/visits/:id/check-out", frontDesk, s.checkOutVisit)
 	route(post, "/kiosk/visits/check-in", lobbyKiosks, s.kioskVisitCheckIn)
 	route(post, "/kiosk/visits/check-out", lobbyKiosks, s.kioskVisitCheckOut)

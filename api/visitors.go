@@ -245,6 +245,26 @@ func (s *Server) visitBadge(c *fiber.Ctx) error {
 	return c.Send(buf.Bytes())
 }
 
+// checkInVisit serves POST /api/v1/visits/{id}/check-in: reception checks
+// a visitor in (also a flagged one, having decided to let them in).
+func (s *Server) checkInVisit(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var b struct {
+		Accepted []visitors.Acceptance `json:"accepted"`
+	}
+	if err := decodeOptional(c, &b); err != nil {
+		return err
+	}
+	v, err := s.Visitors.CheckIn(c.UserContext(), principal(c), id, b.Accepted)
+	if err != nil {
+		return err
+	}
+	return c.JSON(s.visitJSON(v))
+}
+
 func (s *Server) checkOutVisit(c *fiber.Ctx) error {
 	id, err := idParam(c, "id")
 	if err != nil {

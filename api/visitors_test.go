@@ -350,12 +350,22 @@ func TestWatchlist(t *testing.T) {
 		if len(e.outboxOf(visitors.EventArrived)) != 0 || contains(e.onSiteNames(), "Mal Lory") {
 			t.Fatal("a watchlisted visitor got in")
 		}
+		// Reception decides to let the flagged visitor in.
+		e.problemCode(e.req("POST", "/api/v1/visits/"+v["id"].(string)+"/check-in", "employee", ""), 403, "forbidden")
+		in := e.must(200, e.req("POST", "/api/v1/visits/"+v["id"].(string)+"/check-in", "reception", ""))
+		if in["status"] != "checked_in" || len(e.outboxOf(visitors.EventArrived)) != 1 {
+			t.Fatalf("reception check-in: %v", in)
+		}
+		e.must(200, e.req("POST", "/api/v1/visits/"+v["id"].(string)+"/check-out", "reception", ""))
 		// Deleting the entry: the next one gets in.
 		if r := e.req("DELETE", "/api/v1/watchlist/"+w["id"].(string), "admin", ""); r.Status != 204 {
 			t.Fatalf("delete: %d", r.Status)
 		}
 		v2 := e.invite("employee", "", berlinAt(23, 11, 0), "Mal Lory", "mallory@example.com")
 		e.must(201, e.req("POST", "/api/v1/kiosk/visits/check-in", "token:"+lobby, `{"code":"`+v2["invite_code"].(string)+`"}`))
+		if n := len(e.outboxOf(visitors.EventArrived)); n != 2 {
+			t.Fatalf("%d arrivals, want 2", n)
+		}
 	})
 }
 

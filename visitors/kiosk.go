@@ -114,7 +114,7 @@ func (s *Service) kioskCheckIn(ctx context.Context, siteID string, accepted []Ac
 		if row.SiteID != siteID {
 			return errVisitNotFound
 		}
-		res, err = s.checkIn(tx, row, accepted)
+		res, err = s.checkIn(tx, row, accepted, false)
 		return err
 	})
 	if err != nil {
@@ -124,15 +124,17 @@ func (s *Service) kioskCheckIn(ctx context.Context, siteID string, accepted []Ac
 }
 
 // checkIn checks an expected visit in (the row is locked): the watchlist
-// first, then the documents, then the check-in and the host's event.
-func (s *Service) checkIn(tx *gorm.DB, row *visitRow, accepted []Acceptance) (*KioskResult, error) {
+// first, then the documents, then the check-in and the host's event. With
+// byReception, reception has decided: a flagged visit may be checked in and
+// the watchlist is not consulted.
+func (s *Service) checkIn(tx *gorm.DB, row *visitRow, accepted []Acceptance, byReception bool) (*KioskResult, error) {
 	now := s.clock()
-	switch row.Status {
-	case StatusCheckedIn:
+	switch {
+	case row.Status == StatusCheckedIn:
 		return &KioskResult{Result: "already_checked_in", Message: "You are already checked in. Welcome!", Visit: kioskVisit(row)}, nil
-	case StatusFlagged:
+	case row.Status == StatusFlagged && !byReception:
 		return &KioskResult{Result: "see_reception", Message: seeReception}, nil
-	case StatusExpected:
+	case row.Status == StatusExpected, row.Status == StatusFlagged:
 	default:
 		return nil, perch.Errorf(perch.ECONFLICT, "This visit is %s; please see reception.", row.Status)
 	}
@@ -142,9 +144,12 @@ func (s *Service) checkIn(tx *gorm.DB, row *visitRow, accepted []Acceptance) (*K
 	}
 	v := &row.Visit
 	// The watchlist: a match is flagged to reception and not checked in.
-	entry, err := watchMatch(tx, v.VisitorName, v.VisitorEmail)
-	if err != nil {
-		return nil, err
+	entry := ""
+	if !byReception {
+		var err error
+		if entry, err = watchMatch(tx, v.VisitorName, v.VisitorEmail); err != nil {
+			return nil, err
+		}
 	}
 	if entry != "" {
 		if err := tx.Model(&Visit{}).Where("id = ?", v.ID).Updates(map[string]any{
@@ -172,7 +177,7 @@ func (s *Service) checkIn(tx *gorm.DB, row *visitRow, accepted []Acceptance) (*K
 		}
 	}
 	badge := floorplans.NewQRCode()
-	res := tx.Model(&Visit{}).Where("id = ? AND status = ?", v.ID, StatusExpected).Updates(map[string]any{
+	res := tx.Model(&Visit{}).Where("id = ? AND status = ?", v.ID, v.Status).Updates(map[string]any{
 		"status": StatusCheckedIn, "checked_in_at": now, "badge_code": badge,
 		"version": gorm.Expr("version + 1"), "updated_at": now,
 	})
@@ -366,7 +371,7 @@ func (s *Service) WalkIn(ctx context.Context, p *users.Principal, r WalkInReques
 		if err != nil {
 			return err
 		}
-		res, err = s.checkIn(tx, row, r.Accepted)
+		res, err = s.checkIn(tx, row, r.Accepted, false)
 		return err
 	})
 	if err != nil {

@@ -441,6 +441,32 @@ func (s *Service) Cancel(ctx context.Context, p *users.Principal, id string) err
 	})
 }
 
+// CheckIn checks a visitor in at reception (reception and admins): also a
+// flagged visitor, once reception has decided to let them in. The site's
+// documents must be accepted as at the kiosk.
+func (s *Service) CheckIn(ctx context.Context, p *users.Principal, id string, accepted []Acceptance) (*View, error) {
+	if !staff(p) {
+		return nil, perch.Errorf(perch.EFORBIDDEN, "Only reception checks visitors in here.")
+	}
+	var row *visitRow
+	err := s.eventTx(ctx, func(tx *gorm.DB) error {
+		cur, err := s.load(tx, id, true)
+		if err != nil {
+			return err
+		}
+		if _, err := s.checkIn(tx, cur, accepted, true); err != nil {
+			return err
+		}
+		row, err = s.load(tx, id, false)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	v := row.view()
+	return &v, nil
+}
+
 // CheckOut checks a visitor out (reception and admins; the kiosk uses the
 // badge code).
 func (s *Service) CheckOut(ctx context.Context, p *users.Principal, id string) (*View, error) {
