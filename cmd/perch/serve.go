@@ -176,6 +176,12 @@ func prepareDemo(ctx context.Context, cfg Config, db *database.DB, svc *users.Se
 				"users", len(o.Users), "duration", time.Since(start))
 		}
 	}
+	// Today's demo visitors (once per day; a failure only costs the demo).
+	if n, err := demo.SeedVisits(ctx, db, time.Now()); err != nil {
+		log.Warn("seed demo visitors", "error", err)
+	} else if n > 0 {
+		log.Info("demo visitors added for today", "count", n)
+	}
 	tokens, err := demo.MintTokens(ctx, svc)
 	if errors.Is(err, context.Canceled) {
 		return nil, err
