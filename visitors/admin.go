@@ -150,7 +150,7 @@ type WatchEntry struct {
 // TableName maps WatchEntry to watchlist.
 func (WatchEntry) TableName() string { return "watchlist" }
 
-// ListWatchlist lists the watchlist, newest first by id order.
+// ListWatchlist lists the watchlist, oldest entry first.
 func (s *Service) ListWatchlist(ctx context.Context, p database.Page) ([]WatchEntry, string, error) {
 	return database.Paginate(s.db.Conn(ctx).Model(&WatchEntry{}), p, "id", func(w *WatchEntry) (any, string) { return w.ID, w.ID })
 }
