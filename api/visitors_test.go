@@ -334,7 +334,10 @@ func TestWatchlist(t *testing.T) {
 		if g := e.must(200, e.req("GET", "/api/v1/visits/"+v["id"].(string), "reception", "")); g["status"] != "flagged" || g["checked_in_at"] != nil {
 			t.Fatalf("flagged visit: %v", g)
 		}
-		// Walk-in by name, in another spelling.
+		// Walk-in by name, in another spelling (flagged even before accepting
+		// the site's documents).
+		nda := e.must(201, e.req("POST", "/api/v1/sites/"+demo.SiteID+"/visitor-documents", "admin", `{"title":"NDA","body":"Keep it secret."}`))["id"].(string)
+		accepted := `"accepted":[{"document_id":"` + nda + `","version":1}]`
 		r = e.must(200, e.req("POST", "/api/v1/kiosk/visits/walk-in", "token:"+lobby, `{"visitor":{"name":"eve dropper"},"host_id":"`+emilID+`"}`))
 		if r["result"] != "see_reception" {
 			t.Fatalf("walk-in flagged: %v", r)
@@ -352,7 +355,8 @@ func TestWatchlist(t *testing.T) {
 		}
 		// Reception decides to let the flagged visitor in.
 		e.problemCode(e.req("POST", "/api/v1/visits/"+v["id"].(string)+"/check-in", "employee", ""), 403, "forbidden")
-		in := e.must(200, e.req("POST", "/api/v1/visits/"+v["id"].(string)+"/check-in", "reception", ""))
+		e.problemCode(e.req("POST", "/api/v1/visits/"+v["id"].(string)+"/check-in", "reception", ""), 422, visitors.EDocumentsRequired)
+		in := e.must(200, e.req("POST", "/api/v1/visits/"+v["id"].(string)+"/check-in", "reception", `{`+accepted+`}`))
 		if in["status"] != "checked_in" || len(e.outboxOf(visitors.EventArrived)) != 1 {
 			t.Fatalf("reception check-in: %v", in)
 		}
@@ -362,7 +366,7 @@ func TestWatchlist(t *testing.T) {
 			t.Fatalf("delete: %d", r.Status)
 		}
 		v2 := e.invite("employee", "", berlinAt(23, 11, 0), "Mal Lory", "mallory@example.com")
-		e.must(201, e.req("POST", "/api/v1/kiosk/visits/check-in", "token:"+lobby, `{"code":"`+v2["invite_code"].(string)+`"}`))
+		e.must(201, e.req("POST", "/api/v1/kiosk/visits/check-in", "token:"+lobby, `{"code":"`+v2["invite_code"].(string)+`",`+accepted+`}`))
 		if n := len(e.outboxOf(visitors.EventArrived)); n != 2 {
 			t.Fatalf("%d arrivals, want 2", n)
 		}

@@ -351,9 +351,16 @@ func (s *Service) WalkIn(ctx context.Context, p *users.Principal, r WalkInReques
 		if _, err := host(tx, "host_id", r.HostID); err != nil {
 			return err
 		}
-		// Documents first, so a refusal writes nothing.
-		if err := requireDocuments(tx, siteID, r.Accepted); err != nil {
+		// The documents before anything is written — unless the watchlist
+		// matches, which reception hears of whatever the documents say.
+		entry, err := watchMatch(tx, r.Visitor.Name, r.Visitor.Email)
+		if err != nil {
 			return err
+		}
+		if entry == "" {
+			if err := requireDocuments(tx, siteID, r.Accepted); err != nil {
+				return err
+			}
 		}
 		v := &Visit{
 			ID: database.NewID(), SiteID: siteID, HostID: r.HostID, Status: StatusExpected, ExpectedAt: now.Truncate(time.Second),

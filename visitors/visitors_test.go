@@ -33,7 +33,13 @@ var (
 	emilID    = demo.ID("user", demo.EmployeeEmail)
 )
 
+var siteID = demo.SiteID
+
 func setup(t *testing.T, db *database.DB, now time.Time) (*visitors.Service, *clock) {
+	return setupB(t, db, now)
+}
+
+func setupB(t testing.TB, db *database.DB, now time.Time) (*visitors.Service, *clock) {
 	t.Helper()
 	if _, err := demo.Load(context.Background(), db); err != nil {
 		t.Fatal(err)
