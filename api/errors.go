@@ -13,6 +13,7 @@ import (
 	"github.com/perch-hq/perch/kiosk"
 	"github.com/perch-hq/perch/moves"
 	"github.com/perch-hq/perch/reports"
+	"github.com/perch-hq/perch/visitors"
 )
 
 // Codes only the HTTP layer produces.
@@ -53,7 +54,7 @@ func statusOf(code string) int {
 		return http.StatusPreconditionFailed
 	case perch.EPRECONDREQUIRED:
 		return http.StatusPreconditionRequired
-	case perch.EIDEMPOTENCYKEY, reports.EUnsupported, moves.EInvalidPlan:
+	case perch.EIDEMPOTENCYKEY, reports.EUnsupported, moves.EInvalidPlan, visitors.EDocumentsRequired:
 		return http.StatusUnprocessableEntity
 	case perch.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
@@ -86,6 +87,7 @@ var titles = map[string]string{
 	perch.EIDEMPOTENCYKEY:  "Idempotency key reused",
 	reports.EUnsupported:   "Not supported yet",
 	moves.EInvalidPlan:     "Move plan has errors",
+	visitors.EDocumentsRequired: "Documents to accept",
 	perch.EINTERNAL:        "Internal error",
 }
 

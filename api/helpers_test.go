@@ -25,6 +25,7 @@ import (
 	"github.com/perch-hq/perch/moves"
 	"github.com/perch-hq/perch/reports"
 	"github.com/perch-hq/perch/users"
+	"github.com/perch-hq/perch/visitors"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
@@ -41,6 +42,7 @@ type env struct {
 	logs   *syncBuffer
 	clock  *testClock
 	kiosks *kiosk.Devices
+	vis    *visitors.Service
 }
 
 // testClock is the booking service's clock, settable by tests.
@@ -101,8 +103,9 @@ func newEnv(t testing.TB, db *database.DB) *env {
 	bk := booking.NewService(db, fp, booking.WithClock(e.clock.Now))
 	e.kiosks = kiosk.NewDevices(db, bk, kiosk.WithDevicesClock(e.clock.Now))
 	rp := reports.NewService(db, fp, bk, reports.WithClock(e.clock.Now))
+	e.vis = visitors.NewService(db, visitors.WithClock(e.clock.Now))
 	e.srv = api.New(api.Deps{
-		DB: db, Users: us, Floorplans: fp, Booking: bk, Kiosks: e.kiosks,
+		DB: db, Users: us, Floorplans: fp, Booking: bk, Kiosks: e.kiosks, Visitors: e.vis,
 		Reports:   rp,
 		Moves:     moves.NewService(db, fp, bk, rp, moves.WithClock(e.clock.Now)),
 		Logger:    slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -214,7 +217,8 @@ func (e *env) must(want int, r response) map[string]any {
 func (e *env) counts() map[string]int64 {
 	e.t.Helper()
 	out := map[string]int64{}
-	for _, table := range []string{"sites", "floors", "zones", "desks", "rooms", "users", "teams", "tokens", "bookings", "report_settings", "move_plans"} {
+	for _, table := range []string{"sites", "floors", "zones", "desks", "rooms", "users", "teams", "tokens", "bookings", "report_settings", "move_plans",
+		"visits", "visitor_documents", "visitor_settings", "watchlist", "roll_calls"} {
 		var n int64
 		if err := e.db.Conn(context.Background()).Table(table).Count(&n).Error; err != nil {
 			e.t.Fatal(err)

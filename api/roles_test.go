@@ -128,6 +128,40 @@ var routeRoles = []struct {
 	{"GET", "/api/v1/move-plans/:id/export.csv", "A"},
 	{"GET", "/api/v1/move-plans/:id/plan.svg", "A"},
 
+	// Visitors. Hosts (E) reach only their own visits (404 otherwise);
+	// the lobby actions: K is a paired lobby kiosk here (see lobbyRoute).
+	{"POST", "/api/v1/visits", "AER"},
+	{"GET", "/api/v1/visits", "AER"},
+	{"GET", "/api/v1/visits/:id", "AER"},
+	{"PATCH", "/api/v1/visits/:id", "AER"},
+	{"DELETE", "/api/v1/visits/:id", "AER"},
+	{"GET", "/api/v1/visits/:id/invite.png", "AER"},
+	{"GET", "/api/v1/visits/:id/badge", "AERK"},
+	{"POST", "/api/v1/visits/:id/check-in", "AR"},
+	{"POST", "/api/v1/visits/:id/check-out", "AR"},
+	{"POST", "/api/v1/kiosk/visits/check-in", "K"},
+	{"POST", "/api/v1/kiosk/visits/check-out", "K"},
+	{"POST", "/api/v1/kiosk/visits/walk-in", "K"},
+	{"GET", "/api/v1/kiosk/visits/expected", "K"},
+	{"POST", "/api/v1/kiosk/visits/:id/check-in", "K"},
+	{"GET", "/api/v1/kiosk/hosts", "K"},
+	{"GET", "/api/v1/kiosk/visitor-documents", "K"},
+	{"GET", "/api/v1/sites/:id/visitor-documents", "AR"},
+	{"POST", "/api/v1/sites/:id/visitor-documents", "A"},
+	{"POST", "/api/v1/visitor-documents/:id/versions", "A"},
+	{"GET", "/api/v1/sites/:id/visitor-settings", "AR"},
+	{"PUT", "/api/v1/sites/:id/visitor-settings", "A"},
+	{"GET", "/api/v1/watchlist", "A"},
+	{"POST", "/api/v1/watchlist", "A"},
+	{"DELETE", "/api/v1/watchlist/:id", "A"},
+	{"GET", "/api/v1/sites/:id/on-site", "AR"},
+	{"POST", "/api/v1/sites/:id/roll-calls", "AR"},
+	{"GET", "/api/v1/roll-calls/:id", "AR"},
+	{"POST", "/api/v1/roll-calls/:id/marks", "AR"},
+	{"POST", "/api/v1/roll-calls/:id/close", "AR"},
+	{"GET", "/api/v1/privacy/visitors", "A"},
+	{"DELETE", "/api/v1/privacy/visitors", "A"},
+
 	{"GET", "/api/v1/teams", "AER"},
 	{"POST", "/api/v1/teams", "A"},
 	{"GET", "/api/v1/teams/:id", "AER"},
@@ -159,7 +193,15 @@ func TestEveryRouteIsInTheRoleContract(t *testing.T) {
 
 // doorRoute: a room-door action, which only a paired room kiosk may call
 // (for its own room); the demo's kiosk account is no paired device.
-func doorRoute(path string) bool { return strings.HasPrefix(path, "/api/v1/kiosk/") }
+func doorRoute(path string) bool {
+	return strings.HasPrefix(path, "/api/v1/kiosk/") && !lobbyRoute(path)
+}
+
+// lobbyRoute: a lobby action (visitors), which only a paired lobby kiosk
+// may call, for its own site.
+func lobbyRoute(path string) bool {
+	return strings.HasPrefix(path, "/api/v1/kiosk/visit") || path == "/api/v1/kiosk/hosts" || strings.HasSuffix(path, "/badge")
+}
 
 // Every route × every role: no token -> 401, a role not allowed -> 403, an
 // allowed role gets past authorization (whatever the handler then says about
@@ -169,6 +211,7 @@ func TestRouteRoleMatrix(t *testing.T) {
 	e := newEnv(t, dbtest.OpenSQLite(t))
 	missing := database.NewID() // an id that names nothing
 	doorKiosk, _ := e.pairKiosk("room", demo.ID("room", "Spree"))
+	lobbyKiosk, _ := e.pairKiosk("lobby", demo.SiteID)
 	for _, r := range routeRoles {
 		path := strings.NewReplacer(":id", missing, ":date", "2026-03-30", ":code", "abcdefghijklmnopqrstuvwxyz").Replace(r.path)
 		body := ""
@@ -197,6 +240,9 @@ func TestRouteRoleMatrix(t *testing.T) {
 				as := string(role)
 				if role == users.RoleKiosk && doorRoute(r.path) {
 					as = "token:" + doorKiosk
+				}
+				if role == users.RoleKiosk && lobbyRoute(r.path) {
+					as = "token:" + lobbyKiosk
 				}
 				res := e.req(r.method, path, as, body)
 				allowed := strings.IndexByte(r.roles, letter) >= 0

@@ -15,6 +15,11 @@ var (
 	// Door actions: kiosk tokens only; package kiosk then admits only a
 	// paired room kiosk, for its own room.
 	doorKiosks = allow(users.RoleKiosk)
+	// Reception and admins run the lobby: every visit, on site, roll calls.
+	frontDesk = allow(users.RoleAdmin, users.RoleReception)
+	// Lobby actions: kiosk tokens only; package visitors then admits only
+	// a paired lobby kiosk, for its own site.
+	lobbyKiosks = allow(users.RoleKiosk)
 )
 
 // routes registers every route of the server, in one place.
@@ -152,6 +157,40 @@ func (s *Server) routes() {
 	route(post, "/move-plans/:id/apply", admins, s.applyMovePlan)
 	route(get, "/move-plans/:id/export.csv", admins, s.exportMovePlan)
 	route(get, "/move-plans/:id/plan.svg", admins, s.movePlanSVG)
+
+	// Visitors (package visitors). Hosts see and change their own visits
+	// only (someone else's is a 404); reception and admins all of them.
+	route(post, "/visits", people, s.createVisit)
+	route(get, "/visits", people, s.listVisits)
+	route(get, "/visits/:id", people, s.getVisit)
+	route(patch, "/visits/:id", people, s.updateVisit)
+	route(del, "/visits/:id", people, s.cancelVisit)
+	route(get, "/visits/:id/invite.png", people, s.inviteQR)
+	route(get, "/visits/:id/badge", signedIn, s.visitBadge)
+	route(post, "/visits/:id/check-in", frontDesk, s.checkInVisit)
+	route(post, "/visits/:id/check-out", frontDesk, s.checkOutVisit)
+	route(post, "/kiosk/visits/check-in", lobbyKiosks, s.kioskVisitCheckIn)
+	route(post, "/kiosk/visits/check-out", lobbyKiosks, s.kioskVisitCheckOut)
+	route(post, "/kiosk/visits/walk-in", lobbyKiosks, s.kioskWalkIn)
+	route(get, "/kiosk/visits/expected", lobbyKiosks, s.kioskExpected)
+	route(post, "/kiosk/visits/:id/check-in", lobbyKiosks, s.kioskVisitCheckInByID)
+	route(get, "/kiosk/hosts", lobbyKiosks, s.kioskHosts)
+	route(get, "/kiosk/visitor-documents", lobbyKiosks, s.kioskDocuments)
+	route(get, "/sites/:id/visitor-documents", frontDesk, s.listVisitorDocuments)
+	route(post, "/sites/:id/visitor-documents", admins, s.createVisitorDocument)
+	route(post, "/visitor-documents/:id/versions", admins, s.addVisitorDocumentVersion)
+	route(get, "/sites/:id/visitor-settings", frontDesk, s.getVisitorSettings)
+	route(fiber.MethodPut, "/sites/:id/visitor-settings", admins, s.putVisitorSettings)
+	route(get, "/watchlist", admins, s.listWatchlist)
+	route(post, "/watchlist", admins, s.addWatch)
+	route(del, "/watchlist/:id", admins, deleteByID(s.Visitors.DeleteWatch))
+	route(get, "/sites/:id/on-site", frontDesk, s.onSite)
+	route(post, "/sites/:id/roll-calls", frontDesk, s.startRollCall)
+	route(get, "/roll-calls/:id", frontDesk, s.getRollCall)
+	route(post, "/roll-calls/:id/marks", frontDesk, s.markRollCall)
+	route(post, "/roll-calls/:id/close", frontDesk, s.closeRollCall)
+	route(get, "/privacy/visitors", admins, s.exportVisitor)
+	route(del, "/privacy/visitors", admins, s.eraseVisitor)
 
 	route(get, "/teams", people, s.listTeams)
 	route(post, "/teams", admins, s.createTeam)

@@ -22,6 +22,7 @@ import (
 	"github.com/perch-hq/perch/ratelimit"
 	"github.com/perch-hq/perch/reports"
 	"github.com/perch-hq/perch/users"
+	"github.com/perch-hq/perch/visitors"
 	"github.com/perch-hq/perch/web"
 )
 
@@ -38,7 +39,10 @@ type Deps struct {
 	Reports *reports.Service
 	// Moves plans office moves.
 	Moves  *moves.Service
-	Logger *slog.Logger
+	// Visitors runs visits, the lobby kiosk's visitor actions, roll calls
+	// and visitor privacy.
+	Visitors *visitors.Service
+	Logger   *slog.Logger
 	// Bootstrap, when non-nil, accepts PERCH_BOOTSTRAP_TOKEN as an admin.
 	Bootstrap *users.BootstrapAuth
 	// PublicURL is where clients reach Perch (for links).

@@ -5,6 +5,7 @@ import (
 	"os"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/perch-hq/perch"
 	"github.com/perch-hq/perch/database"
@@ -335,6 +336,29 @@ func TestMintTokens(t *testing.T) {
 		dbtest.Must(t, db.Conn(ctx).Table("tokens").Where("label = ? AND revoked_at IS NULL", demo.TokenLabel).Count(&live).Error)
 		if live != int64(len(second)) {
 			t.Fatalf("%d live demo tokens, want %d", live, len(second))
+		}
+	})
+}
+
+// The demo's visitors of the day: three expected visits, added once.
+func TestSeedVisits(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		_, err := demo.Load(ctx, db)
+		dbtest.Must(t, err)
+		now := time.Date(2026, 3, 23, 8, 0, 0, 0, time.UTC)
+		for _, want := range []int{3, 0} { // the second run adds nothing
+			n, err := demo.SeedVisits(ctx, db, now)
+			dbtest.Must(t, err)
+			if n != want {
+				t.Fatalf("added %d visits, want %d", n, want)
+			}
+		}
+		var n int64
+		dbtest.Must(t, db.Conn(ctx).Table("visits").Where("site_id = ? AND status = 'expected' AND expected_at >= ? AND expected_at < ?",
+			demo.SiteID, now.Add(-8*time.Hour), now.Add(16*time.Hour)).Count(&n).Error)
+		if n != 3 {
+			t.Fatalf("%d visits today, want 3", n)
 		}
 	})
 }

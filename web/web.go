@@ -71,3 +71,20 @@ type CheckInPage struct {
 func (p *Pages) RenderCheckIn(w io.Writer, c CheckInPage) error {
 	return p.t.ExecuteTemplate(w, "checkin.html", c)
 }
+
+// Badge is a visitor's printable badge.
+type Badge struct {
+	Name     string
+	Company  string
+	HostName string
+	SiteName string
+	Date     string       // the visit's date in the site's time zone
+	QRData   template.URL // data: URL of the QR code of the badge code (check-out)
+	// A4 prints the badge on an A4 page instead of an 86 × 54 mm label.
+	A4 bool
+}
+
+// RenderBadge writes the badge page.
+func (p *Pages) RenderBadge(w io.Writer, b Badge) error {
+	return p.t.ExecuteTemplate(w, "badge.html", b)
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/perch-hq/perch/ratelimit"
 	"github.com/perch-hq/perch/reports"
 	"github.com/perch-hq/perch/users"
+	"github.com/perch-hq/perch/visitors"
 )
 
 // serve runs the server until ctx is cancelled (SIGINT/SIGTERM), then stops
@@ -92,6 +93,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go housekeeping(ctx, bookings, fp, ratelimit.New(db), log)
 	go bookings.RunWorker(ctx, cfg.WorkerInterval, log.With("component", "worker"))
 	rp := reports.NewService(db, fp, bookings)
+	visitorSvc := visitors.NewService(db, visitors.WithNotifier(feed))
+	go visitorSvc.RunWorker(ctx, cfg.WorkerInterval, log.With("component", "visitors-worker"))
 	srv := api.New(api.Deps{
 		DB:         db,
 		Users:      userSvc,
@@ -100,6 +103,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Kiosks:     kiosk.NewDevices(db, bookings),
 		Reports:    rp,
 		Moves:      moves.NewService(db, fp, bookings, rp),
+		Visitors:   visitorSvc,
 		Logger:     log,
 		Bootstrap:  users.NewBootstrapAuth(cfg.BootstrapToken),
 		PublicURL:  cfg.PublicURL,
@@ -201,6 +205,12 @@ func prepareDemo(ctx context.Context, cfg Config, db *database.DB, svc *users.Se
 			log.Info("demo office loaded", "site", o.Site.Name, "desks", len(o.Desks), "rooms", len(o.Rooms),
 				"users", len(o.Users), "duration", time.Since(start))
 		}
+	}
+	// Today's demo visitors (once per day; a failure only costs the demo).
+	if n, err := demo.SeedVisits(ctx, db, time.Now()); err != nil {
+		log.Warn("seed demo visitors", "error", err)
+	} else if n > 0 {
+		log.Info("demo visitors added for today", "count", n)
 	}
 	tokens, err := demo.MintTokens(ctx, svc)
 	if errors.Is(err, context.Canceled) {
