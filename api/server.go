@@ -38,7 +38,7 @@ type Deps struct {
 	// Reports computes occupancy and utilisation reports.
 	Reports *reports.Service
 	// Moves plans office moves.
-	Moves  *moves.Service
+	Moves *moves.Service
 	// Visitors runs visits, the lobby kiosk's visitor actions, roll calls
 	// and visitor privacy.
 	Visitors *visitors.Service
