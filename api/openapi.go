@@ -22,6 +22,7 @@ import (
 	"github.com/perch-hq/perch/moves"
 	"github.com/perch-hq/perch/reports"
 	"github.com/perch-hq/perch/users"
+	"github.com/perch-hq/perch/visitors"
 )
 
 // The OpenAPI 3.1 description of /api/v1, served at /api/openapi.json with
@@ -63,6 +64,9 @@ type (
 	}
 	cancelledJSON struct {
 		Cancelled []bookingJSON `json:"cancelled"`
+	}
+	anonymisedJSON struct {
+		AnonymisedVisits int `json:"anonymised_visits"`
 	}
 )
 
@@ -168,6 +172,38 @@ var operations = []operation{
 	{method: "GET", path: "/move-plans/:id/export.csv", summary: "A move plan as CSV", tag: "moves", roles: "A", status: 200, mime: "text/csv"},
 	{method: "GET", path: "/move-plans/:id/plan.svg", summary: "A floor of a move plan coloured by team (SVG)", tag: "moves", roles: "A", query: []string{"floor_id"}, status: 200, mime: "image/svg+xml"},
 
+	{method: "POST", path: "/visits", summary: "Pre-register a visitor (returns the invitation to send)", tag: "visitors", roles: "AER", body: inviteBody{}, status: 201, resp: visitJSON{}},
+	{method: "GET", path: "/visits", summary: "List visits (employees: their own)", tag: "visitors", roles: "AER", query: []string{"cursor", "limit", "site_id", "host_id", "date", "status"}, status: 200, resp: list[visitJSON]{}},
+	{method: "GET", path: "/visits/:id", summary: "Get a visit", tag: "visitors", roles: "AER", status: 200, resp: visitJSON{}},
+	{method: "PATCH", path: "/visits/:id", summary: "Reschedule or edit an expected visit", tag: "visitors", roles: "AER", body: visitPatch{}, status: 200, resp: visitJSON{}},
+	{method: "DELETE", path: "/visits/:id", summary: "Cancel a visit", tag: "visitors", roles: "AER", status: 204},
+	{method: "GET", path: "/visits/:id/invite.png", summary: "The invitation's QR code (the invite code)", tag: "visitors", roles: "AER", query: []string{"size"}, status: 200, mime: "image/png"},
+	{method: "GET", path: "/visits/:id/badge", summary: "The printable badge of a checked-in visitor", tag: "visitors", roles: "AERK", query: []string{"paper"}, status: 200, mime: "text/html"},
+	{method: "POST", path: "/visits/:id/check-in", summary: "Reception checks a visitor in (also a flagged one)", tag: "visitors", roles: "AR", body: acceptedBody{}, status: 200, resp: visitJSON{}},
+	{method: "POST", path: "/visits/:id/check-out", summary: "Reception checks a visitor out", tag: "visitors", roles: "AR", status: 200, resp: visitJSON{}},
+	{method: "POST", path: "/kiosk/visits/check-in", summary: "A lobby kiosk checks a visitor in by invite code", tag: "visitors", roles: "K", body: kioskCheckInBody{}, status: 201, resp: visitors.KioskResult{}, alsoOK: true},
+	{method: "POST", path: "/kiosk/visits/check-out", summary: "A lobby kiosk checks a visitor out by badge code", tag: "visitors", roles: "K", body: badgeCodeBody{}, status: 200, resp: visitors.KioskResult{}},
+	{method: "POST", path: "/kiosk/visits/walk-in", summary: "A lobby kiosk registers and checks in a walk-in", tag: "visitors", roles: "K", body: walkInBody{}, status: 201, resp: visitors.KioskResult{}, alsoOK: true},
+	{method: "GET", path: "/kiosk/visits/expected", summary: "Today's expected visitors by name or company", tag: "visitors", roles: "K", query: []string{"q"}, status: 200, resp: list[visitors.ExpectedVisitor]{}},
+	{method: "POST", path: "/kiosk/visits/:id/check-in", summary: "A lobby kiosk checks in a visitor picked from the expected list", tag: "visitors", roles: "K", body: acceptedBody{}, status: 201, resp: visitors.KioskResult{}, alsoOK: true},
+	{method: "GET", path: "/kiosk/hosts", summary: "The lobby kiosk's host directory (names only)", tag: "visitors", roles: "K", query: []string{"q"}, status: 200, resp: list[visitors.Host]{}},
+	{method: "GET", path: "/kiosk/visitor-documents", summary: "The policy documents a visitor accepts at the lobby kiosk", tag: "visitors", roles: "K", status: 200, resp: list[visitors.DocumentVersion]{}},
+	{method: "GET", path: "/sites/:id/visitor-documents", summary: "A site's visitor policy documents", tag: "visitors", roles: "AR", status: 200, resp: list[visitors.Document]{}},
+	{method: "POST", path: "/sites/:id/visitor-documents", summary: "Create a visitor policy document", tag: "visitors", roles: "A", body: documentBody{}, status: 201, resp: visitors.Document{}},
+	{method: "POST", path: "/visitor-documents/:id/versions", summary: "A new current version of a policy document (to be accepted again)", tag: "visitors", roles: "A", body: documentVersionBody{}, status: 201, resp: visitors.Document{}},
+	{method: "GET", path: "/sites/:id/visitor-settings", summary: "A site's visitor settings (retention, arrival instructions)", tag: "visitors", roles: "AR", status: 200, resp: visitors.Settings{}},
+	{method: "PUT", path: "/sites/:id/visitor-settings", summary: "Set a site's visitor settings", tag: "visitors", roles: "A", body: visitorSettingsBody{}, status: 200, resp: visitors.Settings{}},
+	{method: "GET", path: "/watchlist", summary: "List the watchlist", tag: "visitors", roles: "A", query: pageQuery, status: 200, resp: list[visitors.WatchEntry]{}},
+	{method: "POST", path: "/watchlist", summary: "Add a watchlist entry", tag: "visitors", roles: "A", body: watchBody{}, status: 201, resp: visitors.WatchEntry{}},
+	{method: "DELETE", path: "/watchlist/:id", summary: "Delete a watchlist entry", tag: "visitors", roles: "A", status: 204},
+	{method: "GET", path: "/sites/:id/on-site", summary: "Everyone on site now, by floor", tag: "visitors", roles: "AR", query: []string{"format"}, status: 200, resp: visitors.OnSite{}},
+	{method: "POST", path: "/sites/:id/roll-calls", summary: "Start a roll call (a snapshot of who is on site)", tag: "visitors", roles: "AR", status: 201, resp: visitors.RollCall{}},
+	{method: "GET", path: "/roll-calls/:id", summary: "Get a roll call (missing first)", tag: "visitors", roles: "AR", status: 200, resp: visitors.RollCall{}},
+	{method: "POST", path: "/roll-calls/:id/marks", summary: "Mark someone safe (or not) in a roll call", tag: "visitors", roles: "AR", body: rollCallMarkBody{}, status: 200, resp: visitors.RollCall{}},
+	{method: "POST", path: "/roll-calls/:id/close", summary: "Close a roll call", tag: "visitors", roles: "AR", status: 200, resp: visitors.RollCall{}},
+	{method: "GET", path: "/privacy/visitors", summary: "Export one visitor's records (by email)", tag: "visitors", roles: "A", query: []string{"email"}, status: 200, resp: visitors.Export{}},
+	{method: "DELETE", path: "/privacy/visitors", summary: "Erase (anonymise) one visitor's records now (by email)", tag: "visitors", roles: "A", query: []string{"email"}, status: 200, resp: anonymisedJSON{}},
+
 	{method: "GET", path: "/teams", summary: "List teams", tag: "people", roles: "AER", query: pageQuery, status: 200, resp: list[users.Team]{}},
 	{method: "POST", path: "/teams", summary: "Create a team", tag: "people", roles: "A", body: teamBody{}, status: 201, resp: users.Team{}},
 	{method: "GET", path: "/teams/:id", summary: "Get a team", tag: "people", roles: "AER", status: 200, resp: users.Team{}},
@@ -178,14 +214,14 @@ var operations = []operation{
 var queryDocs = map[string]string{
 	"cursor":           "Opaque cursor from next_cursor of the previous page.",
 	"limit":            "Page size (1-200, default 50).",
-	"q":                "Case-insensitive search in name and email.",
+	"q":                "Case-insensitive search: name and email (people); visitor name or company, at least 2 characters (kiosk/visits/expected); start of a host's name (kiosk/hosts).",
 	"role":             "Only people of this role.",
 	"from":             "Start of the window (RFC 3339).",
 	"to":               "End of the window (RFC 3339).",
 	"resource_type":    "desk or room.",
 	"amenities":        "Comma-separated amenities every result must have.",
 	"user":             "Only this person's bookings (a user id, or me).",
-	"status":           "Only bookings in this status.",
+	"status":           "Only bookings (or visits) in this status.",
 	"scope":            "series: cancel this and every later booking of its series.",
 	"date":             "A day, YYYY-MM-DD, in the site's time zone.",
 	"size":             "PNG size in pixels.",
@@ -196,6 +232,9 @@ var queryDocs = map[string]string{
 	"group_by":         "Breakdown: floor, zone or team (reports); resource, zone or floor (utilisation).",
 	"format":           "json (default) or csv.",
 	"include_visitors": "Not supported yet (422).",
+	"host_id":          "Only this host's visits.",
+	"paper":            "badge (86 × 54 mm label, default) or a4.",
+	"email":            "The visitor's email address.",
 }
 
 var roleNames = map[rune]string{'A': "admin", 'E': "employee", 'R': "reception", 'K': "kiosk"}

@@ -245,6 +245,12 @@ func (s *Server) visitBadge(c *fiber.Ctx) error {
 	return c.Send(buf.Bytes())
 }
 
+// acceptedBody is the optional body of a check-in by id: the documents the
+// visitor accepted.
+type acceptedBody struct {
+	Accepted []visitors.Acceptance `json:"accepted"`
+}
+
 // checkInVisit serves POST /api/v1/visits/{id}/check-in: reception checks
 // a visitor in (also a flagged one, having decided to let them in).
 func (s *Server) checkInVisit(c *fiber.Ctx) error {
@@ -252,9 +258,7 @@ func (s *Server) checkInVisit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var b struct {
-		Accepted []visitors.Acceptance `json:"accepted"`
-	}
+	var b acceptedBody
 	if err := decodeOptional(c, &b); err != nil {
 		return err
 	}
@@ -313,9 +317,7 @@ func (s *Server) kioskVisitCheckInByID(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var b struct {
-		Accepted []visitors.Acceptance `json:"accepted"`
-	}
+	var b acceptedBody
 	if err := decodeOptional(c, &b); err != nil {
 		return err
 	}
@@ -365,10 +367,12 @@ func (s *Server) kioskWalkIn(c *fiber.Ctx) error {
 	return sendKiosk(c, r)
 }
 
+type badgeCodeBody struct {
+	Code string `json:"code"`
+}
+
 func (s *Server) kioskVisitCheckOut(c *fiber.Ctx) error {
-	var b struct {
-		Code string `json:"code"`
-	}
+	var b badgeCodeBody
 	if _, err := decode(c, &b); err != nil {
 		return err
 	}
@@ -422,14 +426,16 @@ func (s *Server) createVisitorDocument(c *fiber.Ctx) error {
 	return created(c, "/api/v1/sites/"+id+"/visitor-documents", d)
 }
 
+type documentVersionBody struct {
+	Body string `json:"body"`
+}
+
 func (s *Server) addVisitorDocumentVersion(c *fiber.Ctx) error {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
 	}
-	var b struct {
-		Body string `json:"body"`
-	}
+	var b documentVersionBody
 	if _, err := decode(c, &b); err != nil {
 		return err
 	}
@@ -453,12 +459,14 @@ func (s *Server) listWatchlist(c *fiber.Ctx) error {
 	return c.JSON(listOf(items, next))
 }
 
+type watchBody struct {
+	Name   string `json:"name"`
+	Email  string `json:"email"`
+	Reason string `json:"reason"`
+}
+
 func (s *Server) addWatch(c *fiber.Ctx) error {
-	var b struct {
-		Name   string `json:"name"`
-		Email  string `json:"email"`
-		Reason string `json:"reason"`
-	}
+	var b watchBody
 	if _, err := decode(c, &b); err != nil {
 		return err
 	}
@@ -481,15 +489,17 @@ func (s *Server) getVisitorSettings(c *fiber.Ctx) error {
 	return c.JSON(st)
 }
 
+type visitorSettingsBody struct {
+	RetentionDays       *int   `json:"retention_days"`
+	ArrivalInstructions string `json:"arrival_instructions"`
+}
+
 func (s *Server) putVisitorSettings(c *fiber.Ctx) error {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
 	}
-	var b struct {
-		RetentionDays       *int   `json:"retention_days"`
-		ArrivalInstructions string `json:"arrival_instructions"`
-	}
+	var b visitorSettingsBody
 	if _, err := decode(c, &b); err != nil {
 		return err
 	}
@@ -574,16 +584,18 @@ func (s *Server) getRollCall(c *fiber.Ctx) error {
 	return c.JSON(rc)
 }
 
+type rollCallMarkBody struct {
+	PersonType string `json:"person_type"`
+	PersonID   string `json:"person_id"`
+	Safe       *bool  `json:"safe"`
+}
+
 func (s *Server) markRollCall(c *fiber.Ctx) error {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
 	}
-	var b struct {
-		PersonType string `json:"person_type"`
-		PersonID   string `json:"person_id"`
-		Safe       *bool  `json:"safe"`
-	}
+	var b rollCallMarkBody
 	if _, err := decode(c, &b); err != nil {
 		return err
 	}
