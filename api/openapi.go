@@ -181,13 +181,13 @@ var operations = []operation{
 	{method: "GET", path: "/visits/:id/badge", summary: "The printable badge of a checked-in visitor", tag: "visitors", roles: "AERK", query: []string{"paper"}, status: 200, mime: "text/html"},
 	{method: "POST", path: "/visits/:id/check-in", summary: "Reception checks a visitor in (also a flagged one)", tag: "visitors", roles: "AR", body: acceptedBody{}, status: 200, resp: visitJSON{}},
 	{method: "POST", path: "/visits/:id/check-out", summary: "Reception checks a visitor out", tag: "visitors", roles: "AR", status: 200, resp: visitJSON{}},
-	{method: "POST", path: "/kiosk/visits/check-in", summary: "A lobby kiosk checks a visitor in by invite code", tag: "visitors", roles: "K", body: kioskCheckInBody{}, status: 201, resp: visitors.KioskResult{}, alsoOK: true},
-	{method: "POST", path: "/kiosk/visits/check-out", summary: "A lobby kiosk checks a visitor out by badge code", tag: "visitors", roles: "K", body: badgeCodeBody{}, status: 200, resp: visitors.KioskResult{}},
-	{method: "POST", path: "/kiosk/visits/walk-in", summary: "A lobby kiosk registers and checks in a walk-in", tag: "visitors", roles: "K", body: walkInBody{}, status: 201, resp: visitors.KioskResult{}, alsoOK: true},
-	{method: "GET", path: "/kiosk/visits/expected", summary: "Today's expected visitors by name or company", tag: "visitors", roles: "K", query: []string{"q"}, status: 200, resp: list[visitors.ExpectedVisitor]{}},
-	{method: "POST", path: "/kiosk/visits/:id/check-in", summary: "A lobby kiosk checks in a visitor picked from the expected list", tag: "visitors", roles: "K", body: acceptedBody{}, status: 201, resp: visitors.KioskResult{}, alsoOK: true},
-	{method: "GET", path: "/kiosk/hosts", summary: "The lobby kiosk's host directory (names only)", tag: "visitors", roles: "K", query: []string{"q"}, status: 200, resp: list[visitors.Host]{}},
-	{method: "GET", path: "/kiosk/visitor-documents", summary: "The policy documents a visitor accepts at the lobby kiosk", tag: "visitors", roles: "K", status: 200, resp: list[visitors.DocumentVersion]{}},
+	{method: "POST", path: "/kiosk/visits/check-in", summary: "A lobby kiosk checks a visitor in by invite code", tag: "visitors", roles: "K", body: kioskCheckInBody{}, status: 201, resp: visitors.KioskResult{}, alsoOK: true, limited: true},
+	{method: "POST", path: "/kiosk/visits/check-out", summary: "A lobby kiosk checks a visitor out by badge code", tag: "visitors", roles: "K", body: badgeCodeBody{}, status: 200, resp: visitors.KioskResult{}, limited: true},
+	{method: "POST", path: "/kiosk/visits/walk-in", summary: "A lobby kiosk registers and checks in a walk-in", tag: "visitors", roles: "K", body: walkInBody{}, status: 201, resp: visitors.KioskResult{}, alsoOK: true, limited: true},
+	{method: "GET", path: "/kiosk/visits/expected", summary: "Today's expected visitors by name or company", tag: "visitors", roles: "K", query: []string{"q"}, status: 200, resp: list[visitors.ExpectedVisitor]{}, limited: true},
+	{method: "POST", path: "/kiosk/visits/:id/check-in", summary: "A lobby kiosk checks in a visitor picked from the expected list", tag: "visitors", roles: "K", body: acceptedBody{}, status: 201, resp: visitors.KioskResult{}, alsoOK: true, limited: true},
+	{method: "GET", path: "/kiosk/hosts", summary: "The lobby kiosk's host directory (names only)", tag: "visitors", roles: "K", query: []string{"q"}, status: 200, resp: list[visitors.Host]{}, limited: true},
+	{method: "GET", path: "/kiosk/visitor-documents", summary: "The policy documents a visitor accepts at the lobby kiosk", tag: "visitors", roles: "K", status: 200, resp: list[visitors.DocumentVersion]{}, limited: true},
 	{method: "GET", path: "/sites/:id/visitor-documents", summary: "A site's visitor policy documents", tag: "visitors", roles: "AR", status: 200, resp: list[visitors.Document]{}},
 	{method: "POST", path: "/sites/:id/visitor-documents", summary: "Create a visitor policy document", tag: "visitors", roles: "A", body: documentBody{}, status: 201, resp: visitors.Document{}},
 	{method: "POST", path: "/visitor-documents/:id/versions", summary: "A new current version of a policy document (to be accepted again)", tag: "visitors", roles: "A", body: documentVersionBody{}, status: 201, resp: visitors.Document{}},
@@ -515,7 +515,7 @@ td{padding:.2rem .6rem;vertical-align:top}h2{margin-top:2rem}</style></head><bod
 <h1>Perch API ` + html.EscapeString(s.Version) + `</h1>
 <p>The OpenAPI 3.1 document is at <a href="/api/openapi.json">/api/openapi.json</a>. Send <code>Authorization: Bearer &lt;token&gt;</code>;
 errors are <code>application/problem+json</code> with a stable <code>code</code>.</p>`)
-	tags := []string{"office", "people", "booking", "check-in", "kiosks"}
+	tags := []string{"office", "people", "booking", "check-in", "kiosks", "visitors", "reports", "moves"}
 	for _, tag := range tags {
 		b.WriteString("<h2>" + tag + "</h2><table>")
 		for _, op := range operations {
