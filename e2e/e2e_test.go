@@ -22,6 +22,7 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -220,6 +221,9 @@ func (b *browser) tab(t *testing.T, url string, w, h int64, mobile bool) context
 				}
 				t.Logf("%s: console.%s: %s", url, e.Type, strings.Join(parts, " "))
 			}
+		case *page.EventJavascriptDialogOpening:
+			// confirm() and alert(): the person clicks OK.
+			go func() { _ = chromedp.Run(ctx, page.HandleJavaScriptDialog(true)) }()
 		case *cdplog.EventEntryAdded:
 			// (The kiosk polls for its pairing: 409 not_paired is expected.)
 			if e.Entry.Level == cdplog.LevelError && !strings.HasSuffix(e.Entry.URL, "/api/v1/kiosks/token") {
