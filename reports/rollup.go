@@ -35,7 +35,7 @@ import (
 // on desks and rooms (a zone change or deletion) append to report_dirty in
 // the changing transaction. Before a report reads cells it deletes the
 // cells and filled-day marks of every day a dirty row touches (all kinds,
-// or only team or zone), and the dirty rows it saw, under the same lock,
+// or only team or zone), and exactly the dirty rows it read, under the same lock,
 // so a report never reads a cell older than a committed change.
 
 // rollupBatch is the most days one fill statement covers.
@@ -292,8 +292,18 @@ func (s *Service) dropStale(tx *gorm.DB, siteID string, loc *time.Location) erro
 		Lo, Hi int64
 		MaxID  int64
 	}
-	if err := tx.Raw(`SELECT kind, MIN(lo) AS lo, MAX(hi) AS hi, MAX(id) AS max_id FROM report_dirty WHERE site_id = ?
-		GROUP BY kind, lo / 86400`, siteID).Scan(&rows).Error; err != nil {
+	//
+	// On PostgreSQL the rows are deleted and read in one statement: a
+	// separate DELETE would run on a newer snapshot (READ COMMITTED) and
+	// could remove a row committed in between, unread. On SQLite the
+	// transaction holds the write lock, so no row can arrive in between.
+	q := `SELECT kind, MIN(lo) AS lo, MAX(hi) AS hi, MAX(id) AS max_id FROM report_dirty WHERE site_id = ?
+		GROUP BY kind, lo / 86400`
+	if s.dialect().pg {
+		q = `WITH d AS (DELETE FROM report_dirty WHERE site_id = ? RETURNING id, kind, lo, hi)
+		SELECT kind, MIN(lo) AS lo, MAX(hi) AS hi, MAX(id) AS max_id FROM d GROUP BY kind, lo / 86400`
+	}
+	if err := tx.Raw(q, siteID).Scan(&rows).Error; err != nil {
 		return err
 	}
 	if len(rows) == 0 {
@@ -321,6 +331,9 @@ func (s *Service) dropStale(tx *gorm.DB, siteID string, loc *time.Location) erro
 				return err
 			}
 		}
+	}
+	if s.dialect().pg {
+		return nil
 	}
 	return tx.Exec(`DELETE FROM report_dirty WHERE site_id = ? AND id <= ?`, siteID, maxID).Error
 }
