@@ -69,9 +69,12 @@ func runReports(ctx context.Context, cfg config, w io.Writer) error {
 		{"utilisation, one month, per desk", "/api/v1/reports/utilisation?" + oneMonth + "&group_by=resource"},
 		{"heatmap.svg, one month", "/api/v1/reports/occupancy/heatmap.svg?" + oneMonth},
 	}
-	fmt.Fprintf(w, "\n%-48s %10s %10s %10s %10s\n", "request (median of "+fmt.Sprint(reportsRuns)+")", "median", "min", "max", "bytes")
+	// "first" is the warm-up request: after seeding (or after emptying
+	// report_cells) it is the one that fills the cells it needs.
+	fmt.Fprintf(w, "\n%-48s %10s %10s %10s %10s %10s\n", "request (median of "+fmt.Sprint(reportsRuns)+")", "first", "median", "min", "max", "bytes")
 	for _, r := range reqs {
 		var took []time.Duration
+		var first time.Duration
 		var size int64
 		for i := 0; i <= reportsRuns; i++ {
 			start := time.Now()
@@ -85,11 +88,13 @@ func runReports(ctx context.Context, cfg config, w io.Writer) error {
 			}
 			if i > 0 {
 				took = append(took, d)
+			} else {
+				first = d
 			}
 			size = n
 		}
 		slices.Sort(took)
-		fmt.Fprintf(w, "%-48s %10s %10s %10s %10d\n", r.name, millis(took[len(took)/2]), millis(took[0]), millis(took[len(took)-1]), size)
+		fmt.Fprintf(w, "%-48s %10s %10s %10s %10s %10d\n", r.name, millis(first), millis(took[len(took)/2]), millis(took[0]), millis(took[len(took)-1]), size)
 	}
 	fmt.Fprintf(w, "\n%d CPUs, %s/%s, %s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), db.Dialect())
 	return nil

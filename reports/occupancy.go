@@ -73,7 +73,8 @@ type Occupancy struct {
 // Occupancy computes people present per bucket from check-ins.
 //
 // A person is present from a check-in's checked_in_at until its
-// checked_out_at (a check-in still open counts until now), to the second.
+// checked_out_at (a check-in still open counts until now), to the second,
+// for at most booking.MaxLength (25 hours) per check-in.
 // A person with overlapping check-ins (a desk and a meeting room) counts
 // once; a breakdown counts them in each group they are present in.
 func (s *Service) Occupancy(ctx context.Context, q OccupancyQuery) (*Occupancy, error) {
@@ -114,7 +115,7 @@ func (s *Service) Occupancy(ctx context.Context, q OccupancyQuery) (*Occupancy, 
 		groups = kept
 	}
 	r.Groups = groups
-	cells, err := s.presence(ctx, q.Scope, q.GroupBy, buckets)
+	cells, err := s.occupancyCells(ctx, q.Scope, q.GroupBy, q.Window, q.Bucket, buckets)
 	if err != nil {
 		return nil, err
 	}
@@ -196,6 +197,34 @@ type cell struct {
 // the largest running sum, the person-seconds the sum of running sum ×
 // time to the next event.
 func (s *Service) presence(ctx context.Context, sc Scope, by string, buckets []Bucket) (map[cellKey]cell, error) {
+	q, args := s.presenceSQL(sc, by, buckets)
+	rows, err := s.db.Conn(ctx).Raw(q, args...).Rows()
+	if err != nil {
+		return nil, database.Translate(err)
+	}
+	defer rows.Close()
+	out := map[cellKey]cell{}
+	for rows.Next() {
+		var k cellKey
+		var c cell
+		if err := rows.Scan(&k.group, &k.bucket, &c.peak, &c.secs); err != nil {
+			return nil, database.Translate(err)
+		}
+		out[k] = c
+	}
+	return out, database.Translate(rows.Err())
+}
+
+// maxStay is the longest presence one check-in gives, in seconds
+// (booking.MaxLength): a check-in left open, or closed later than that,
+// counts for that long. It makes a day's presence depend only on the
+// check-ins starting at most that long before the day, so a report's
+// numbers do not depend on where its window starts (and finished days can
+// be kept as cells).
+var maxStay = fmt.Sprint(int64(booking.MaxLength / time.Second))
+
+// presenceSQL is presence's query (columns g, bi, peak, secs) and its arguments.
+func (s *Service) presenceSQL(sc Scope, by string, buckets []Bucket) (string, []any) {
 	d := s.dialect()
 	bounds := make([]int64, 0, len(buckets)+1)
 	for _, b := range buckets {
@@ -234,7 +263,8 @@ func (s *Service) presence(ctx context.Context, sc Scope, by string, buckets []B
 	args = append(args, len(buckets))
 	q := `WITH b AS (` + d.jsonInts() + `),
 ci AS (
-	SELECT ci.user_id AS u, ` + g + ` AS g, ` + d.epoch("ci.checked_in_at") + ` AS s, ` + d.epoch("COALESCE(ci.checked_out_at, ?)") + ` AS e
+	SELECT ci.user_id AS u, ` + g + ` AS g, ` + d.epoch("ci.checked_in_at") + ` AS s,
+		` + d.least(d.epoch("COALESCE(ci.checked_out_at, ?)"), d.epoch("ci.checked_in_at")+" + "+maxStay) + ` AS e
 	FROM check_ins ci` + joins + `
 	WHERE ci.site_id = ? AND ci.checked_in_at >= ? AND ci.checked_in_at < ? AND COALESCE(ci.checked_out_at, ?) > ?` + where + `
 ),
@@ -255,21 +285,7 @@ r AS (
 	FROM ev WINDOW w AS (PARTITION BY g ORDER BY t)
 )
 SELECT g, bi, MAX(n) AS peak, SUM(n * (nt - t)) AS secs FROM r WHERE bi BETWEEN 1 AND ? GROUP BY g, bi`
-	rows, err := s.db.Conn(ctx).Raw(q, args...).Rows()
-	if err != nil {
-		return nil, database.Translate(err)
-	}
-	defer rows.Close()
-	out := map[cellKey]cell{}
-	for rows.Next() {
-		var k cellKey
-		var c cell
-		if err := rows.Scan(&k.group, &k.bucket, &c.peak, &c.secs); err != nil {
-			return nil, database.Translate(err)
-		}
-		out[k] = c
-	}
-	return out, database.Translate(rows.Err())
+	return q, args
 }
 
 // TeamDay is one team's peak presence on one local day.
@@ -299,7 +315,7 @@ func (s *Service) TeamDailyPeaks(ctx context.Context, siteID string, from, to bo
 	if err != nil {
 		return nil, err
 	}
-	cells, err := s.presence(ctx, sc, GroupTeam, buckets)
+	cells, err := s.occupancyCells(ctx, sc, GroupTeam, w, Day, buckets)
 	if err != nil {
 		return nil, err
 	}

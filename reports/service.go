@@ -34,6 +34,8 @@ type Service struct {
 	fp  *floorplans.Service
 	bk  *booking.Service
 	now func() time.Time
+	// live: compute every report from check-ins, never from cells (tests).
+	live bool
 }
 
 // Option configures a Service.
@@ -215,6 +217,15 @@ func (d sqlDialect) jsonInts() string {
 		return "SELECT CAST(x.ord AS bigint) AS idx, CAST(x.v AS bigint) AS t FROM jsonb_array_elements_text(CAST(? AS jsonb)) WITH ORDINALITY AS x(v, ord)"
 	}
 	return "SELECT key + 1 AS idx, CAST(value AS INTEGER) AS t FROM json_each(?)"
+}
+
+// param is a placeholder cast to typ on PostgreSQL (where a bare
+// parameter in a SELECT list has no type).
+func (d sqlDialect) param(typ string) string {
+	if d.pg {
+		return "CAST(? AS " + typ + ")"
+	}
+	return "?"
 }
 
 func (s *Service) dialect() sqlDialect { return sqlDialect{pg: s.db.Dialect() == database.Postgres} }
