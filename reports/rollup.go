@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"time"
 
@@ -358,7 +359,7 @@ func (s *Service) fillCells(tx *gorm.DB, siteID string, loc *time.Location, kind
 		}
 	}
 	if len(codes) != len(buckets) {
-		panic("reports: hour buckets and cell codes disagree")
+		return fmt.Errorf("reports: %d hour buckets but %d cell labels for %s…%s", len(buckets), len(codes), from, to)
 	}
 	d := s.dialect()
 	sweep, args := s.presenceSQL(Scope{SiteID: siteID}, kindGroup(kind), buckets, codes)
