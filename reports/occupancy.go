@@ -197,7 +197,7 @@ type cell struct {
 // the largest running sum, the person-seconds the sum of running sum ×
 // time to the next event.
 func (s *Service) presence(ctx context.Context, sc Scope, by string, buckets []Bucket) (map[cellKey]cell, error) {
-	q, args := s.presenceSQL(sc, by, buckets)
+	q, args := s.presenceSQL(sc, by, buckets, nil)
 	rows, err := s.db.Conn(ctx).Raw(q, args...).Rows()
 	if err != nil {
 		return nil, database.Translate(err)
@@ -207,7 +207,8 @@ func (s *Service) presence(ctx context.Context, sc Scope, by string, buckets []B
 	for rows.Next() {
 		var k cellKey
 		var c cell
-		if err := rows.Scan(&k.group, &k.bucket, &c.peak, &c.secs); err != nil {
+		var lab int64
+		if err := rows.Scan(&k.group, &k.bucket, &c.peak, &c.secs, &lab); err != nil {
 			return nil, database.Translate(err)
 		}
 		out[k] = c
@@ -223,8 +224,12 @@ func (s *Service) presence(ctx context.Context, sc Scope, by string, buckets []B
 // be kept as cells).
 var maxStay = fmt.Sprint(int64(booking.MaxLength / time.Second))
 
-// presenceSQL is presence's query (columns g, bi, peak, secs) and its arguments.
-func (s *Service) presenceSQL(sc Scope, by string, buckets []Bucket) (string, []any) {
+// presenceSQL is presence's query (columns g, bi, peak, secs, and lab:
+// labels[bi-1], a non-negative number below 2^24, when labels is not nil)
+// and its arguments. A label rides on its bucket's boundary event, packed
+// into the same JSON integer (t·2^24 + label), and each event takes the
+// running MAX of the labels — labels must increase with time.
+func (s *Service) presenceSQL(sc Scope, by string, buckets []Bucket, labels []int64) (string, []any) {
 	d := s.dialect()
 	bounds := make([]int64, 0, len(buckets)+1)
 	for _, b := range buckets {
@@ -232,6 +237,18 @@ func (s *Service) presenceSQL(sc Scope, by string, buckets []Bucket) (string, []
 	}
 	start, end := buckets[0].Start, buckets[len(buckets)-1].End
 	bounds = append(bounds, end.Unix())
+	b := "SELECT idx, t, 0 AS c FROM (" + d.jsonInts() + ") bj"
+	if labels != nil {
+		for i := range bounds {
+			bounds[i] <<= 24
+			if i < len(labels) {
+				bounds[i] += labels[i]
+			} else {
+				bounds[i] += labels[len(labels)-1]
+			}
+		}
+		b = "SELECT idx, t / 16777216 AS t, t % 16777216 AS c FROM (" + d.jsonInts() + ") bj"
+	}
 	raw, _ := json.Marshal(bounds)
 	now := s.now().UTC()
 
@@ -261,7 +278,7 @@ func (s *Service) presenceSQL(sc Scope, by string, buckets []Bucket) (string, []
 		args = append(args, sc.ZoneID)
 	}
 	args = append(args, len(buckets))
-	q := `WITH b AS (` + d.jsonInts() + `),
+	q := `WITH b AS (` + b + `),
 ci AS (
 	SELECT ci.user_id AS u, ` + g + ` AS g, ` + d.epoch("ci.checked_in_at") + ` AS s,
 		` + d.least(d.epoch("COALESCE(ci.checked_out_at, ?)"), d.epoch("ci.checked_in_at")+" + "+maxStay) + ` AS e
@@ -276,15 +293,15 @@ m AS (
 i AS (SELECT u, g, s, e, SUM(fresh) OVER (PARTITION BY g, u ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS k FROM m),
 p AS (SELECT g, MIN(s) AS s, MAX(e) AS e FROM i GROUP BY g, u, k),
 ev AS (
-	SELECT g, s AS t, 1 AS d, 0 AS x FROM p
-	UNION ALL SELECT g, e AS t, -1 AS d, 0 AS x FROM p
-	UNION ALL SELECT gs.g, b.t, 0 AS d, 1 AS x FROM (SELECT DISTINCT g FROM p) gs CROSS JOIN b
+	SELECT g, s AS t, 1 AS d, 0 AS x, -1 AS c FROM p
+	UNION ALL SELECT g, e AS t, -1 AS d, 0 AS x, -1 AS c FROM p
+	UNION ALL SELECT gs.g, b.t, 0 AS d, 1 AS x, b.c FROM (SELECT DISTINCT g FROM p) gs CROSS JOIN b
 ),
 r AS (
-	SELECT g, t, SUM(d) OVER w AS n, SUM(x) OVER w AS bi, LEAD(t) OVER (PARTITION BY g ORDER BY t) AS nt
+	SELECT g, t, SUM(d) OVER w AS n, SUM(x) OVER w AS bi, MAX(c) OVER w AS lab, LEAD(t) OVER (PARTITION BY g ORDER BY t) AS nt
 	FROM ev WINDOW w AS (PARTITION BY g ORDER BY t)
 )
-SELECT g, bi, MAX(n) AS peak, SUM(n * (nt - t)) AS secs FROM r WHERE bi BETWEEN 1 AND ? GROUP BY g, bi`
+SELECT g, bi, MAX(n) AS peak, SUM(n * (nt - t)) AS secs, MAX(lab) AS lab FROM r WHERE bi BETWEEN 1 AND ? GROUP BY g, bi`
 	return q, args
 }
 

@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"time"
 
@@ -358,24 +359,21 @@ func (s *Service) fillCells(tx *gorm.DB, siteID string, loc *time.Location, kind
 		}
 	}
 	if len(codes) != len(buckets) {
-		panic("reports: hour buckets and cell codes disagree")
+		return fmt.Errorf("reports: %d hour buckets but %d cell labels for %s…%s", len(buckets), len(codes), from, to)
 	}
 	d := s.dialect()
-	sweep, args := s.presenceSQL(Scope{SiteID: siteID}, kindGroup(kind), buckets)
-	rawCodes, _ := json.Marshal(codes)
+	sweep, args := s.presenceSQL(Scope{SiteID: siteID}, kindGroup(kind), buckets, codes)
 	rawDays, _ := json.Marshal(days)
 	if err := tx.Exec(`DELETE FROM report_cells WHERE site_id = ? AND kind = ? AND day BETWEEN ? AND ?`,
 		siteID, kind, dayNum(from), dayNum(to)).Error; err != nil {
 		return err
 	}
 	ins := `INSERT INTO report_cells (site_id, kind, day, grp, hour, peak, secs)
-SELECT ` + d.param("uuid") + `, ` + d.param("text") + `, bm.t / 32, x.g, bm.t % 32, x.peak, x.secs
-FROM (` + sweep + `) x JOIN (` + d.jsonInts() + `) bm ON bm.idx = x.bi
+SELECT ` + d.param("uuid") + `, ` + d.param("text") + `, x.lab / 32, x.g, x.lab % 32, x.peak, x.secs
+FROM (` + sweep + `) x
 WHERE x.peak > 0
 ON CONFLICT (site_id, kind, day, grp, hour) DO UPDATE SET peak = excluded.peak, secs = excluded.secs`
-	all := append([]any{siteID, kind}, args...)
-	all = append(all, string(rawCodes))
-	if err := tx.Exec(ins, all...).Error; err != nil {
+	if err := tx.Exec(ins, append([]any{siteID, kind}, args...)...).Error; err != nil {
 		return err
 	}
 	return tx.Exec(`INSERT INTO report_cell_days (site_id, kind, day)
