@@ -103,34 +103,27 @@ func (s *Server) occupancyReport(c *fiber.Ctx) error {
 
 // occupancyHeatmap serves the hour × weekday heatmap (hour buckets, no breakdown).
 func (s *Server) occupancyHeatmap(c *fiber.Ctx) error {
-	q, err := s.occupancyQuery(c)
-	if err != nil {
-		return err
-	}
-	q.Bucket, q.GroupBy = reports.Hour, ""
-	r, err := s.Reports.Occupancy(c.UserContext(), q)
-	if err != nil {
-		return err
-	}
-	svg, err := r.Heatmap()
-	if err != nil {
-		return err
-	}
-	return sendSVG(c, svg)
+	return s.occupancyChart(c, reports.Hour, (*reports.Occupancy).Heatmap)
 }
 
 // occupancyDaily serves the daily line chart (day buckets, no breakdown).
 func (s *Server) occupancyDaily(c *fiber.Ctx) error {
+	return s.occupancyChart(c, reports.Day, (*reports.Occupancy).DailyChart)
+}
+
+// occupancyChart draws the site's (floor's, zone's) occupancy in bucket,
+// without a breakdown, as SVG.
+func (s *Server) occupancyChart(c *fiber.Ctx, bucket string, draw func(*reports.Occupancy) ([]byte, error)) error {
 	q, err := s.occupancyQuery(c)
 	if err != nil {
 		return err
 	}
-	q.Bucket, q.GroupBy = reports.Day, ""
+	q.Bucket, q.GroupBy = bucket, ""
 	r, err := s.Reports.Occupancy(c.UserContext(), q)
 	if err != nil {
 		return err
 	}
-	svg, err := r.DailyChart()
+	svg, err := draw(r)
 	if err != nil {
 		return err
 	}

@@ -520,9 +520,9 @@ func (s *Server) onSite(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	format := c.Query("format", "json")
-	if format != "json" && format != "csv" {
-		return perch.Invalid("format", "format must be json or csv")
+	format, err := reportFormat(c)
+	if err != nil {
+		return err
 	}
 	o, err := s.Visitors.OnSite(c.UserContext(), id)
 	if err != nil {
