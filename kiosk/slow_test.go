@@ -34,12 +34,15 @@ func TestSlowClientIsCutOffWithoutDelayingOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer slowClient.Close()
+	// Take each server side before the next dial: handlers may finish in
+	// any order, so two queued sides could be swapped.
+	slow := newConn(h, <-server, []string{"floor:F"})
 	fastClient, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer fastClient.Close()
-	slow, fast := newConn(h, <-server, []string{"floor:F"}), newConn(h, <-server, []string{"floor:F"})
+	fast := newConn(h, <-server, []string{"floor:F"})
 	slow.writing = true // its writer is stuck (a client that stopped reading)
 	h.register(slow)
 	h.register(fast)
