@@ -61,6 +61,9 @@ export function glyph(state, x, y, r) {
 // image (a plan image URL), onSelect(resource), dim(resource) → true to
 // grey out (filtered away), selected (a resource id), draggable + onMove.
 export function renderPlan(svg, resources, opts) {
+  // A live update redraws the plan: keep the keyboard's place on it.
+  const active = document.activeElement;
+  const focusedId = active && svg.contains(active) ? active.dataset.id : null;
   svg.replaceChildren();
   svg.setAttribute("viewBox", `0 0 ${opts.width} ${opts.height}`);
   svg.setAttribute("role", "group");
@@ -90,9 +93,15 @@ export function renderPlan(svg, resources, opts) {
     }
     const pick = () => opts.onSelect && opts.onSelect(r);
     g.addEventListener("click", pick);
-    g.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pick(); } });
+    // Enter acts on key down, Space on key up, as buttons do (acting on
+    // Space's key down would let its key up press the sheet's first button).
+    g.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") { e.preventDefault(); pick(); } else if (e.key === " ") e.preventDefault();
+    });
+    g.addEventListener("keyup", (e) => { if (e.key === " ") { e.preventDefault(); pick(); } });
     if (opts.draggable) makeDraggable(svg, g, r, opts);
     svg.append(g);
+    if (r.id === focusedId) g.focus({ preventScroll: true });
   }
 }
 
